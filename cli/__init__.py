@@ -1,0 +1,1 @@
+"""grantflow's command line (installed as the import package ``grantflow_cli``)."""

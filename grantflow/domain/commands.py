@@ -1,0 +1,165 @@
+"""The events' documents: what an official enters to make a grant move.
+
+One frozen class per :class:`~grantflow.domain.model.Event`. Every command carries the business
+date from its document, a reason, optional soft-rule overrides and attestations (documents or
+declarations the official records with the step, e.g. ``remedy-waiver``). Optional fields left
+``None`` are filled from the grant and the guideline when the step is decided, and the filled
+values are what the transition record keeps.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+import attrs
+import pendulum
+
+from grantflow.domain.model import (
+    Applicant,
+    Event,
+    FinancingType,
+    Override,
+    _non_blank,
+    _not_negative,
+)
+from grantflow.domain.money import ZERO
+from grantflow.errors import BadInput
+
+
+def _positive(_inst: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    if value <= 0:
+        raise BadInput(f"{attribute.name.replace('_', ' ')} must be more than zero (got {value})")
+
+
+@attrs.frozen(kw_only=True)
+class Command:
+    """Fields every event carries."""
+
+    event: ClassVar[Event]
+    date: pendulum.Date
+    reason: str = ""
+    overrides: tuple[Override, ...] = ()
+    attestations: frozenset[str] = frozenset()
+
+    def override_for(self, rule_id: str) -> Override | None:
+        for o in self.overrides:
+            if o.rule_id == rule_id:
+                return o
+        return None
+
+
+@attrs.frozen(kw_only=True)
+class Propose(Command):
+    """An application received on ``date`` (Antrag)."""
+
+    event: ClassVar[Event] = Event.PROPOSE
+    program_id: str = attrs.field(validator=_non_blank)
+    title: str = attrs.field(validator=_non_blank)
+    applicant: Applicant
+    region: str | None = None
+    focus: str | None = None
+    call: str | None = None
+    phase: str | None = None
+    eligible_costs: Decimal = attrs.field(validator=_positive)
+    requested_amount: Decimal = attrs.field(validator=_positive)
+    private_funds: Decimal = attrs.field(default=ZERO, validator=_not_negative)
+    own_funds: Decimal | None = attrs.field(default=None, validator=_not_negative)
+    start: pendulum.Date
+    end: pendulum.Date
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise BadInput(
+                f"the project period ends ({self.end.isoformat()}) before it starts "
+                f"({self.start.isoformat()})"
+            )
+
+
+@attrs.frozen(kw_only=True)
+class Approve(Command):
+    """Zuwendungsbescheid. Unset fields default to the application and the guideline."""
+
+    event: ClassVar[Event] = Event.APPROVE
+    notice_number: str = attrs.field(validator=_non_blank)
+    amount: Decimal | None = attrs.field(default=None, validator=_not_negative)
+    financing_type: FinancingType | None = None
+    start: pendulum.Date | None = None
+    end: pendulum.Date | None = None
+    purpose_binding_years: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Reject(Command):
+    """Ablehnungsbescheid; needs written reasons (R-REJECTION-FORM)."""
+
+    event: ClassVar[Event] = Event.REJECT
+
+
+@attrs.frozen(kw_only=True)
+class Withdraw(Command):
+    """The applicant withdraws the application, or renounces before any payout."""
+
+    event: ClassVar[Event] = Event.WITHDRAW
+
+
+@attrs.frozen(kw_only=True)
+class Start(Command):
+    """The project begins."""
+
+    event: ClassVar[Event] = Event.START
+
+
+@attrs.frozen(kw_only=True)
+class Disburse(Command):
+    """A payment of ``amount`` for payments falling due by ``needed_by`` (default: ``date``)."""
+
+    event: ClassVar[Event] = Event.DISBURSE
+    amount: Decimal = attrs.field(validator=_positive)
+    needed_by: pendulum.Date | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Extend(Command):
+    """Änderungsbescheid extending the funding period to ``until``."""
+
+    event: ClassVar[Event] = Event.EXTEND
+    until: pendulum.Date
+    notice_number: str = attrs.field(validator=_non_blank)
+    requested_on: pendulum.Date | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Amend(Command):
+    """Änderungsbescheid changing the approved amount (a lower amount is a partial revocation)."""
+
+    event: ClassVar[Event] = Event.AMEND
+    notice_number: str = attrs.field(validator=_non_blank)
+    amount: Decimal = attrs.field(validator=_not_negative)
+
+
+@attrs.frozen(kw_only=True)
+class Close(Command):
+    """Schlussbescheid after the proof of use (Verwendungsnachweis) received on ``proof_date``."""
+
+    event: ClassVar[Event] = Event.CLOSE
+    final_costs: Decimal = attrs.field(validator=_not_negative)
+    proof_date: pendulum.Date | None = None
+    final_other_funds: Decimal | None = attrs.field(default=None, validator=_not_negative)
+
+
+@attrs.frozen(kw_only=True)
+class Revoke(Command):
+    """Widerruf / Rücknahme of the notice, effective from ``effective_from`` (default ``date``)."""
+
+    event: ClassVar[Event] = Event.REVOKE
+    notice_number: str = attrs.field(validator=_non_blank)
+    effective_from: pendulum.Date | None = None
+    known_since: pendulum.Date | None = None
+
+
+COMMANDS: dict[Event, type[Command]] = {
+    cls.event: cls
+    for cls in (Propose, Approve, Reject, Withdraw, Start, Disburse, Extend, Amend, Close, Revoke)
+}
+"""The command class of every event."""

@@ -1,0 +1,160 @@
+"""A funding program and the versions of its guideline (Förderrichtlinie), as the rules see them.
+
+A :class:`Program` has versions, each in force from a business date. A step is checked under the
+version in force on its business date (:meth:`Program.version_at`) and the transition record
+keeps that version's id. Versions are built by ``grantflow.guidelines`` from TOML files; this
+module only holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pendulum
+
+from grantflow.domain.model import ApplicantKind, Event, FinancingType
+from grantflow.errors import NotFound
+
+if TYPE_CHECKING:
+    from grantflow.domain.rules import Rule
+
+
+def _fold(name: str) -> str:
+    """Case- and space-insensitive key for matching names as people type them."""
+    return " ".join(name.casefold().split())
+
+
+@attrs.frozen
+class Region:
+    """A model region with its lead municipality, partners and envelope (budget share)."""
+
+    id: str
+    name: str
+    lead: str
+    partners: tuple[str, ...] = ()
+    envelope: Decimal | None = None
+
+
+@attrs.frozen
+class FocusArea:
+    id: str
+    name: str
+    sub_areas: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class Call:
+    """A call for applications (Staffel / Aufruf) with its window and budget."""
+
+    id: str
+    name: str
+    opens: pendulum.Date
+    closes: pendulum.Date
+    budget: Decimal | None = None
+
+
+@attrs.frozen
+class Phase:
+    id: str
+    name: str
+    max_amount: Decimal | None = None
+    proof_months_after_notice: int | None = None
+
+
+@attrs.frozen
+class KnownApplicant:
+    """An applicant the guideline names (matched case-insensitively by name)."""
+
+    name: str
+    kind: ApplicantKind
+    region: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class ProgramVersion:
+    """One version of a program's guideline: its parameters and its rules, fully resolved."""
+
+    program_id: str
+    program_name: str
+    version: str
+    effective_from: pendulum.Date
+    title: str
+    source: str
+    budget: Decimal
+    funds_from: pendulum.Date
+    funds_until: pendulum.Date
+    currency: str = "EUR"
+    default_financing_type: FinancingType = FinancingType.SHARE
+    purpose_binding_years: int | None = None
+    regions: tuple[Region, ...] = ()
+    focus_areas: tuple[FocusArea, ...] = ()
+    calls: tuple[Call, ...] = ()
+    phases: tuple[Phase, ...] = ()
+    applicants: tuple[KnownApplicant, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    notes: tuple[str, ...] = ()
+    document: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    content_hash: str = ""
+
+    def region(self, region_id: str | None) -> Region | None:
+        return next((r for r in self.regions if r.id == region_id), None)
+
+    def focus_area(self, focus_id: str | None) -> FocusArea | None:
+        return next((f for f in self.focus_areas if f.id == focus_id), None)
+
+    def call(self, call_id: str | None) -> Call | None:
+        return next((c for c in self.calls if c.id == call_id), None)
+
+    def phase(self, phase_id: str | None) -> Phase | None:
+        return next((p for p in self.phases if p.id == phase_id), None)
+
+    def find_applicant(self, name: str) -> KnownApplicant | None:
+        """The named applicant, matched case-insensitively (``stadt paderborn``)."""
+        key = _fold(name)
+        return next((a for a in self.applicants if _fold(a.name) == key), None)
+
+    def rules_for(self, event: Event) -> tuple[Rule, ...]:
+        return tuple(r for r in self.rules if event in r.events)
+
+    @property
+    def requires(self) -> Mapping[str, bool]:
+        """Which application fields this program requires (region, focus, call, phase)."""
+        return {
+            "region": bool(self.regions),
+            "focus": bool(self.focus_areas),
+            "call": bool(self.calls),
+            "phase": bool(self.phases),
+        }
+
+
+@attrs.frozen
+class Program:
+    """A funding program with its guideline versions, oldest first."""
+
+    id: str
+    name: str
+    versions: tuple[ProgramVersion, ...]
+
+    def version_at(self, day: pendulum.Date) -> ProgramVersion:
+        """The version in force on ``day``: the latest one whose ``effective_from`` <= ``day``."""
+        in_force = [v for v in self.versions if v.effective_from <= day]
+        if not in_force:
+            first = self.versions[0].effective_from.isoformat() if self.versions else "never"
+            raise NotFound(
+                f"program {self.id} has no guideline version in force on {day.isoformat()} "
+                f"(the first takes effect {first})"
+            )
+        return max(in_force, key=lambda v: v.effective_from)
+
+    def version(self, version_id: str) -> ProgramVersion:
+        for v in self.versions:
+            if v.version == version_id:
+                return v
+        raise NotFound(f"program {self.id} has no guideline version {version_id!r}")
+
+    @property
+    def latest(self) -> ProgramVersion:
+        return max(self.versions, key=lambda v: v.effective_from)

@@ -1,0 +1,567 @@
+"""The grant lifecycle: declared once as data, run by one shared ``transitions`` machine.
+
+:data:`LIFECYCLE` lists every event with the states it may fire from and the state it leads
+to (``None``: the state stays, as for a payment). One module-level
+:class:`transitions.Machine` is built from it; a step adds a small token for the grant to that
+machine, fires the event and removes the token again (there is no Machine per grant). The
+machine's only condition on every transition is "the rules allow it": it evaluates *all* rules
+for the event, so a refused step reports every rule that refused it.
+
+Pure functions, no I/O:
+
+* :func:`check` -- dry run: every verdict for an event on a grant; changes nothing.
+* :func:`decide` -- check, then either raise (:class:`~grantflow.errors.RuleViolation`,
+  :class:`~grantflow.errors.InvalidTransition`) or return the new :class:`TransitionRecord`.
+* :func:`apply` / :func:`replay` -- fold records into a :class:`Grant`. A grant *is* the replay
+  of its records; that is what point-in-time views and the crash tests rely on.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pendulum
+from transitions import EventData, Machine, MachineError
+
+from grantflow.domain.codec import from_data, to_data
+from grantflow.domain.commands import (
+    COMMANDS,
+    Amend,
+    Approve,
+    Close,
+    Command,
+    Disburse,
+    Extend,
+    Propose,
+    Revoke,
+)
+from grantflow.domain.guideline import ProgramVersion
+from grantflow.domain.model import (
+    Actor,
+    AmendmentNotice,
+    Disbursement,
+    Event,
+    FinancingType,
+    Grant,
+    GrantNotice,
+    Period,
+    Role,
+    Settlement,
+    Severity,
+    State,
+    TransitionRecord,
+    Verdict,
+)
+from grantflow.domain.money import ZERO, apply_rate, money
+from grantflow.domain.rules import CORE_RULES, Exposure, Rule, RuleContext
+from grantflow.errors import BadInput, InvalidTransition, RuleViolation
+
+NEW = "new"
+"""Pseudo-state of an application before it is proposed. Never stored."""
+
+
+@attrs.frozen
+class Step:
+    """One line of the lifecycle table."""
+
+    event: Event
+    sources: tuple[str, ...]
+    dest: State | None  # None: the state does not change (an internal transition)
+
+
+_ACTIVE = (State.RUNNING.value, State.EXTENDED.value)
+
+LIFECYCLE: tuple[Step, ...] = (
+    Step(Event.PROPOSE, (NEW,), State.PROPOSED),
+    Step(Event.APPROVE, (State.PROPOSED.value,), State.APPROVED),
+    Step(Event.REJECT, (State.PROPOSED.value,), State.REJECTED),
+    Step(
+        Event.WITHDRAW,
+        (State.PROPOSED.value, State.APPROVED.value, State.RUNNING.value),
+        State.WITHDRAWN,
+    ),
+    Step(Event.START, (State.APPROVED.value,), State.RUNNING),
+    Step(Event.DISBURSE, _ACTIVE, None),
+    Step(Event.EXTEND, _ACTIVE, State.EXTENDED),
+    Step(Event.AMEND, (State.APPROVED.value, *_ACTIVE), None),
+    Step(Event.CLOSE, _ACTIVE, State.CLOSED),
+    Step(Event.REVOKE, (State.APPROVED.value, *_ACTIVE, State.CLOSED.value), State.REVOKED),
+)
+"""The whole lifecycle as data: the machine, the docs' diagram and the tests read this."""
+
+TERMINAL: frozenset[State] = frozenset({State.REJECTED, State.WITHDRAWN, State.REVOKED})
+
+
+def allowed_from(event: Event) -> tuple[str, ...]:
+    return next(s.sources for s in LIFECYCLE if s.event is event)
+
+
+def events_from(state: State | str) -> tuple[Event, ...]:
+    """The events the lifecycle allows from ``state`` (rules may still refuse them)."""
+    return tuple(s.event for s in LIFECYCLE if str(state) in s.sources)
+
+
+class _Token:
+    """What the shared machine moves: a state and the rule evaluation for one step."""
+
+    def __init__(self, state: str, evaluate: Callable[[], tuple[Verdict, ...]]) -> None:
+        self.state = state
+        self.evaluate = evaluate
+        self.verdicts: tuple[Verdict, ...] = ()
+
+
+def _rules_allow(event: EventData) -> bool:
+    token = event.model
+    assert isinstance(token, _Token)
+    token.verdicts = token.evaluate()
+    return all(v.allows for v in token.verdicts)
+
+
+def build_machine() -> Machine:
+    """A ``transitions`` machine for :data:`LIFECYCLE` with no models attached."""
+    return Machine(
+        model=None,
+        states=[NEW, *(s.value for s in State)],
+        transitions=[
+            {
+                "trigger": step.event.value,
+                "source": list(step.sources),
+                "dest": step.dest.value if step.dest else None,
+                "conditions": [_rules_allow],
+            }
+            for step in LIFECYCLE
+        ],
+        initial=NEW,
+        auto_transitions=False,
+        send_event=True,
+    )
+
+
+_MACHINE = build_machine()
+_MACHINE_LOCK = threading.Lock()  # the shared machine's model list is not thread-safe
+
+
+def _fire(state: str, event: Event, evaluate: Callable[[], tuple[Verdict, ...]]) -> _Token:
+    """Run one event through the shared machine. Raises MachineError if the state forbids it."""
+    token = _Token(state, evaluate)
+    with _MACHINE_LOCK:
+        _MACHINE.add_model(token, initial=state)
+        try:
+            token.trigger(event.value)  # type: ignore[attr-defined]
+        finally:
+            _MACHINE.remove_model(token)
+    return token
+
+
+@attrs.frozen
+class Evaluation:
+    """The result of :func:`check`: every verdict, and whether the step would go ahead."""
+
+    event: Event
+    from_state: str
+    to_state: str | None
+    verdicts: tuple[Verdict, ...]
+    lifecycle_ok: bool
+
+    @property
+    def allowed(self) -> bool:
+        return self.lifecycle_ok and all(v.allows for v in self.verdicts)
+
+    @property
+    def failures(self) -> tuple[Verdict, ...]:
+        return tuple(v for v in self.verdicts if not v.allows)
+
+
+# --------------------------------------------------------------------------------------------
+# Filling defaults: what the record keeps is the command with every default resolved.
+# --------------------------------------------------------------------------------------------
+
+
+def draft(grant_id: str, cmd: Propose, actor: str) -> Grant:
+    """The grant an application would create (state ``proposed``, version 0)."""
+    own = cmd.own_funds
+    if own is None:
+        own = max(ZERO, cmd.eligible_costs - cmd.requested_amount - cmd.private_funds)
+    return Grant(
+        id=grant_id,
+        program_id=cmd.program_id,
+        title=cmd.title,
+        applicant=cmd.applicant,
+        region=cmd.region,
+        focus=cmd.focus,
+        call=cmd.call,
+        phase=cmd.phase,
+        eligible_costs=money(cmd.eligible_costs),
+        requested_amount=money(cmd.requested_amount),
+        private_funds=money(cmd.private_funds),
+        own_funds=money(own),
+        period=Period(cmd.start, cmd.end),
+        received_on=cmd.date,
+        attestations=cmd.attestations,
+        state=State.PROPOSED,
+        proposed_by=actor,
+        last_edited_by=actor,
+        last_business_date=cmd.date,
+        version=0,
+    )
+
+
+def resolve(cmd: Command, grant: Grant, version: ProgramVersion) -> Command:
+    """Fill the command's unset fields from the grant and the guideline version."""
+    if isinstance(cmd, Propose):
+        return attrs.evolve(cmd, own_funds=grant.own_funds)
+    if isinstance(cmd, Approve):
+        return attrs.evolve(
+            cmd,
+            amount=money(cmd.amount) if cmd.amount is not None else grant.requested_amount,
+            financing_type=cmd.financing_type or version.default_financing_type,
+            start=cmd.start or grant.period.start,
+            end=cmd.end or grant.period.end,
+            purpose_binding_years=(
+                cmd.purpose_binding_years
+                if cmd.purpose_binding_years is not None
+                else version.purpose_binding_years
+            ),
+        )
+    if isinstance(cmd, Disburse):
+        return attrs.evolve(cmd, amount=money(cmd.amount), needed_by=cmd.needed_by or cmd.date)
+    if isinstance(cmd, Extend):
+        return attrs.evolve(cmd, requested_on=cmd.requested_on or cmd.date)
+    if isinstance(cmd, Amend):
+        return attrs.evolve(cmd, amount=money(cmd.amount))
+    if isinstance(cmd, Close):
+        return attrs.evolve(
+            cmd,
+            final_costs=money(cmd.final_costs),
+            proof_date=cmd.proof_date or cmd.date,
+            final_other_funds=(
+                money(cmd.final_other_funds)
+                if cmd.final_other_funds is not None
+                else grant.own_funds + grant.private_funds
+            ),
+        )
+    if isinstance(cmd, Revoke):
+        return attrs.evolve(cmd, effective_from=cmd.effective_from or cmd.date)
+    return cmd
+
+
+# --------------------------------------------------------------------------------------------
+# Settlement (R-COST-REDUCTION): the final grant from the final costs, by financing type.
+# --------------------------------------------------------------------------------------------
+
+
+def final_amount(grant: Grant, final_costs: Decimal, other_funds: Decimal) -> Decimal:
+    """The final grant after the proof of use (R-COST-REDUCTION).
+
+    * share (Anteil): the rate of the final eligible costs, at most the approved amount;
+    * deficit and full (Fehlbedarf, Voll): the final costs less own and third-party funds,
+      at most the approved amount (the whole saving reduces the grant);
+    * fixed (Festbetrag): the approved amount, unless the final costs fall below it.
+    """
+    approved = grant.approved_amount
+    notice = grant.notice
+    if notice is None:  # pragma: no cover - close needs an approved grant
+        return ZERO
+    ft = notice.financing_type
+    if ft is FinancingType.SHARE:
+        return min(approved, apply_rate(final_costs, notice.funding_rate))
+    if ft in (FinancingType.DEFICIT, FinancingType.FULL):
+        return min(approved, max(ZERO, final_costs - other_funds))
+    return min(approved, final_costs)
+
+
+# --------------------------------------------------------------------------------------------
+# check / decide
+# --------------------------------------------------------------------------------------------
+
+
+def _evaluate(
+    rules: Iterable[Rule], ctx: RuleContext, overrides_valid: bool
+) -> tuple[Verdict, ...]:
+    verdicts: list[Verdict] = []
+    for rule in rules:
+        if ctx.event not in rule.events:
+            continue
+        outcome = rule.check(ctx)
+        if outcome is None:
+            continue
+        verdict = rule.verdict(outcome)
+        override = ctx.command.override_for(rule.id)
+        if (
+            not verdict.passed
+            and override is not None
+            and overrides_valid
+            and rule.severity is Severity.SOFT
+        ):
+            verdict = attrs.evolve(verdict, overridden=True, justification=override.justification)
+        verdicts.append(verdict)
+    verdicts.extend(_override_verdicts(ctx, verdicts))
+    return tuple(verdicts)
+
+
+def _override_verdicts(ctx: RuleContext, verdicts: list[Verdict]) -> list[Verdict]:
+    """GF-OVERRIDE: every override names a soft rule, comes from an approver, and has a reason."""
+    out: list[Verdict] = []
+    by_id = {v.rule_id: v for v in verdicts}
+    for o in ctx.command.overrides:
+        v = by_id.get(o.rule_id)
+        problem = None
+        if not ctx.actor.has(Role.APPROVER):
+            problem = f"{ctx.actor.name} may not override {o.rule_id}: only an approver may"
+        elif v is None:
+            problem = f"{o.rule_id} does not judge this {ctx.event}, so it cannot be overridden"
+        elif v.severity is Severity.HARD and not v.passed:
+            problem = f"{o.rule_id} is a hard rule; nobody can override it"
+        if problem:
+            out.append(
+                Verdict(
+                    rule_id="GF-OVERRIDE",
+                    passed=False,
+                    severity=Severity.HARD,
+                    message=problem,
+                    citation="grantflow core rule (docs/explanation/rules.md)",
+                )
+            )
+    return out
+
+
+def _context(
+    grant: Grant, cmd: Command, actor: Actor, version: ProgramVersion, exposure: Exposure
+) -> RuleContext:
+    return RuleContext(
+        event=cmd.event, grant=grant, command=cmd, actor=actor, version=version, exposure=exposure
+    )
+
+
+def _prepare(
+    grant: Grant | None,
+    cmd: Command,
+    actor: Actor,
+    version: ProgramVersion,
+    grant_id: str | None,
+) -> tuple[Grant, Command, str]:
+    if isinstance(cmd, Propose):
+        if grant is not None:
+            raise InvalidTransition(cmd.event, grant.state, allowed_from(cmd.event))
+        base = draft(grant_id or "(new)", cmd, actor.name)
+        return base, resolve(cmd, base, version), NEW
+    if grant is None:
+        raise BadInput(f"{cmd.event} needs an existing grant")
+    return grant, resolve(cmd, grant, version), grant.state.value
+
+
+def check(
+    grant: Grant | None,
+    cmd: Command,
+    *,
+    actor: Actor,
+    version: ProgramVersion,
+    exposure: Exposure | None = None,
+    grant_id: str | None = None,
+) -> Evaluation:
+    """Every verdict for ``cmd`` on ``grant`` (``None`` for a proposal). Changes nothing."""
+    base, resolved, state = _prepare(grant, cmd, actor, version, grant_id)
+    ctx = _context(base, resolved, actor, version, exposure or Exposure())
+    rules = (*CORE_RULES, *version.rules)
+    overrides_valid = actor.has(Role.APPROVER)
+
+    def evaluate() -> tuple[Verdict, ...]:
+        return _evaluate(rules, ctx, overrides_valid)
+
+    try:
+        token = _fire(state, cmd.event, evaluate)
+    except MachineError:
+        return Evaluation(
+            event=cmd.event,
+            from_state=state,
+            to_state=None,
+            verdicts=(
+                Verdict(
+                    rule_id="GF-LIFECYCLE",
+                    passed=False,
+                    severity=Severity.HARD,
+                    message=(
+                        f"{cmd.event} is not possible while the grant is {state} "
+                        f"(only from: {', '.join(allowed_from(cmd.event))})"
+                    ),
+                    citation="grantflow lifecycle (docs/explanation/lifecycle.md)",
+                ),
+            ),
+            lifecycle_ok=False,
+        )
+    step = next(s for s in LIFECYCLE if s.event is cmd.event)
+    return Evaluation(
+        event=cmd.event,
+        from_state=state,
+        to_state=(step.dest.value if step.dest else state),
+        verdicts=token.verdicts,
+        lifecycle_ok=True,
+    )
+
+
+def decide(
+    grant: Grant | None,
+    cmd: Command,
+    *,
+    actor: Actor,
+    version: ProgramVersion,
+    recorded_at: pendulum.DateTime,
+    exposure: Exposure | None = None,
+    grant_id: str | None = None,
+) -> TransitionRecord:
+    """Check ``cmd`` and return the transition record it produces, or raise.
+
+    Raises :class:`InvalidTransition` when the lifecycle forbids the event from the grant's
+    state, and :class:`RuleViolation` listing every failing rule otherwise.
+    """
+    if isinstance(cmd, Propose) and not grant_id:
+        raise BadInput("a proposal needs the id of the grant it creates")
+    evaluation = check(
+        grant, cmd, actor=actor, version=version, exposure=exposure, grant_id=grant_id
+    )
+    if not evaluation.lifecycle_ok:
+        raise InvalidTransition(cmd.event, evaluation.from_state, allowed_from(cmd.event))
+    gid = grant.id if grant else str(grant_id)
+    if not evaluation.allowed:
+        raise RuleViolation(cmd.event, gid, evaluation.failures)
+    base, resolved, _ = _prepare(grant, cmd, actor, version, grant_id)
+    data: dict[str, Any] = to_data(resolved)
+    if isinstance(resolved, Close):
+        assert resolved.final_other_funds is not None
+        final = final_amount(base, resolved.final_costs, resolved.final_other_funds)
+        data["final_amount"] = to_data(final)
+        data["refund_claim"] = to_data(max(ZERO, base.disbursed_amount - final))
+    elif isinstance(resolved, Revoke):
+        data["final_amount"] = to_data(ZERO)
+        data["refund_claim"] = to_data(base.disbursed_amount)
+    to_state = State(evaluation.to_state) if evaluation.to_state else base.state
+    return TransitionRecord(
+        grant_id=gid,
+        seq=(grant.version + 1) if grant else 1,
+        event=cmd.event,
+        from_state=grant.state if grant else None,
+        to_state=to_state,
+        business_date=cmd.date,
+        recorded_at=recorded_at,
+        actor=actor.name,
+        reason=cmd.reason,
+        data=data,
+        verdicts=evaluation.verdicts,
+        guideline_id=version.program_id,
+        guideline_version=version.version,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# apply / replay
+# --------------------------------------------------------------------------------------------
+
+
+def command_of(record: TransitionRecord) -> Command:
+    """The resolved command a record keeps (the settlement figures are extra keys)."""
+    data = {k: v for k, v in record.data.items() if k not in ("final_amount", "refund_claim")}
+    return from_data(data, COMMANDS[record.event])
+
+
+def apply(grant: Grant | None, record: TransitionRecord) -> Grant:
+    """The grant after ``record``. Pure; uses nothing but the record and the grant."""
+    cmd = command_of(record)
+    if isinstance(cmd, Propose):
+        if grant is not None:
+            raise BadInput(f"record {record.seq} proposes grant {record.grant_id} a second time")
+        return attrs.evolve(draft(record.grant_id, cmd, record.actor), version=record.seq)
+    if grant is None:
+        raise BadInput(f"record {record.seq} of {record.grant_id} has no proposal before it")
+    if record.seq != grant.version + 1:
+        raise BadInput(
+            f"record {record.seq} of {record.grant_id} follows version {grant.version}; "
+            f"records must be applied in order"
+        )
+    changes: dict[str, Any] = {
+        "state": record.to_state,
+        "version": record.seq,
+        "last_edited_by": record.actor,
+        "last_business_date": record.business_date,
+        "attestations": grant.attestations | cmd.attestations,
+    }
+    if isinstance(cmd, Approve):
+        assert cmd.amount is not None and cmd.financing_type is not None
+        assert cmd.start is not None and cmd.end is not None
+        period = Period(cmd.start, cmd.end)
+        rate = (
+            (cmd.amount / grant.eligible_costs).quantize(Decimal("0.0001"))
+            if grant.eligible_costs
+            else ZERO
+        )
+        changes["notice"] = GrantNotice(
+            number=cmd.notice_number,
+            date=cmd.date,
+            amount=cmd.amount,
+            funding_rate=rate,
+            financing_type=cmd.financing_type,
+            period=period,
+            purpose_binding_years=cmd.purpose_binding_years,
+        )
+        changes["period"] = period
+    elif isinstance(cmd, Disburse):
+        assert cmd.needed_by is not None
+        changes["disbursements"] = (
+            *grant.disbursements,
+            Disbursement(seq=record.seq, date=cmd.date, amount=cmd.amount, needed_by=cmd.needed_by),
+        )
+    elif isinstance(cmd, Extend):
+        period = Period(grant.period.start, cmd.until)
+        changes["period"] = period
+        changes["amendments"] = (
+            *grant.amendments,
+            AmendmentNotice(
+                number=cmd.notice_number,
+                date=cmd.date,
+                amount=grant.approved_amount,
+                period=period,
+                event=Event.EXTEND,
+            ),
+        )
+    elif isinstance(cmd, Amend):
+        changes["amendments"] = (
+            *grant.amendments,
+            AmendmentNotice(
+                number=cmd.notice_number,
+                date=cmd.date,
+                amount=cmd.amount,
+                period=grant.period,
+                event=Event.AMEND,
+            ),
+        )
+    elif isinstance(cmd, Close):
+        changes["closed_on"] = cmd.date
+        changes["proof_date"] = cmd.proof_date
+        changes["final_costs"] = cmd.final_costs
+        changes["settlement"] = Settlement(
+            final_amount=Decimal(record.data["final_amount"]),
+            refund_claim=Decimal(record.data["refund_claim"]),
+        )
+    elif isinstance(cmd, Revoke):
+        changes["revoked_on"] = cmd.effective_from
+        changes["settlement"] = Settlement(
+            final_amount=Decimal(record.data["final_amount"]),
+            refund_claim=Decimal(record.data["refund_claim"]),
+        )
+    return attrs.evolve(grant, **changes)
+
+
+def replay(records: Iterable[TransitionRecord]) -> Grant | None:
+    """Fold a grant's records, in sequence order, into the grant they describe."""
+    grant: Grant | None = None
+    for record in records:
+        grant = apply(grant, record)
+    return grant
+
+
+def replay_as_of(records: Iterable[TransitionRecord], day: pendulum.Date) -> Grant | None:
+    """The grant as it stood at the end of business date ``day`` (``None``: not yet proposed)."""
+    return replay(r for r in records if r.business_date <= day)

@@ -1,0 +1,321 @@
+"""The domain objects: grants, notices, disbursements, applicants, actors, transition records.
+
+All are frozen attrs classes. A :class:`Grant` is never edited in place; the lifecycle folds
+:class:`TransitionRecord` s into a new ``Grant`` (``grantflow.domain.lifecycle.apply``), so a
+grant's state at any moment is the replay of its records up to that moment.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pendulum
+
+from grantflow.domain.money import ZERO
+from grantflow.errors import BadInput
+
+
+class State(enum.StrEnum):
+    """The eight public states of a grant."""
+
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    RUNNING = "running"
+    EXTENDED = "extended"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"
+
+
+class Event(enum.StrEnum):
+    """What can happen to a grant. Each event is one kind of document or decision."""
+
+    PROPOSE = "propose"  # application received (Antrag)
+    APPROVE = "approve"  # grant notice (Zuwendungsbescheid)
+    REJECT = "reject"  # rejection notice (Ablehnungsbescheid)
+    WITHDRAW = "withdraw"  # applicant withdraws the application / renounces before payout
+    START = "start"  # project begins
+    DISBURSE = "disburse"  # payment of funds (Mittelabruf / Auszahlung)
+    EXTEND = "extend"  # amendment notice extending the funding period
+    AMEND = "amend"  # amendment notice changing the amount (also partial revocation)
+    CLOSE = "close"  # final notice after the proof of use (Verwendungsnachweis)
+    REVOKE = "revoke"  # revocation / withdrawal of the notice (Widerruf / Rücknahme)
+
+
+class Role(enum.StrEnum):
+    CLERK = "clerk"  # records proposals, starts projects
+    APPROVER = (
+        "approver"  # approves, rejects, extends, amends, closes, revokes; overrides soft rules
+    )
+    FINANCE = "finance"  # disburses
+    AUDITOR = "auditor"  # reads only
+    ADMIN = "admin"  # manages programs and actors
+
+
+class Severity(enum.StrEnum):
+    HARD = "hard"  # blocks the step; nobody can override it
+    SOFT = "soft"  # blocks the step unless an approver overrides it with a justification
+
+
+class FinancingType(enum.StrEnum):
+    """Finanzierungsart of a grant notice (R-FUNDING-TYPE)."""
+
+    SHARE = "share"  # Anteilfinanzierung: a percentage of eligible costs
+    DEFICIT = "deficit"  # Fehlbedarfsfinanzierung: the gap after own and third-party funds
+    FIXED = "fixed"  # Festbetragsfinanzierung: a fixed amount
+    FULL = "full"  # Vollfinanzierung: the exception, needs a justification
+
+
+class ApplicantKind(enum.StrEnum):
+    MUNICIPALITY = "municipality"  # Gemeinde, Kreis, Gemeindeverband
+    MUNICIPAL_COMPANY = "municipal-company"
+    BUSINESS = "business"
+    RESEARCH = "research"  # universities and research institutions
+    NON_PROFIT = "non-profit"
+    AUTHORITY = "authority"  # state authorities such as a Bezirksregierung
+
+
+def _non_blank(_inst: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not value or not value.strip():
+        raise BadInput(f"{attribute.name.replace('_', ' ')} must not be empty")
+
+
+def _not_negative(_inst: object, attribute: attrs.Attribute[Any], value: Decimal | None) -> None:
+    if value is not None and value < 0:
+        raise BadInput(f"{attribute.name.replace('_', ' ')} must not be negative (got {value})")
+
+
+@attrs.frozen
+class Applicant:
+    """A single applicant, or a consortium: the lead applies for all members."""
+
+    lead: str = attrs.field(validator=_non_blank)
+    kind: ApplicantKind
+    members: tuple[str, ...] = ()
+
+    @property
+    def is_consortium(self) -> bool:
+        return bool(self.members)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.lead, *self.members)
+
+
+@attrs.frozen
+class Period:
+    """A closed interval of business dates (a funding period, Bewilligungszeitraum)."""
+
+    start: pendulum.Date
+    end: pendulum.Date
+
+    def __attrs_post_init__(self) -> None:
+        if self.end < self.start:
+            raise BadInput(
+                f"the period ends ({self.end.isoformat()}) before it starts "
+                f"({self.start.isoformat()})"
+            )
+
+    def __contains__(self, d: pendulum.Date) -> bool:
+        return self.start <= d <= self.end
+
+
+@attrs.frozen
+class GrantNotice:
+    """Zuwendungsbescheid: the notice that approves a grant."""
+
+    number: str = attrs.field(validator=_non_blank)
+    date: pendulum.Date
+    amount: Decimal = attrs.field(validator=_not_negative)
+    funding_rate: Decimal
+    financing_type: FinancingType
+    period: Period
+    purpose_binding_years: int | None = None
+
+
+@attrs.frozen
+class AmendmentNotice:
+    """Änderungsbescheid: changes the amount (``amend``) or the period (``extend``)."""
+
+    number: str = attrs.field(validator=_non_blank)
+    date: pendulum.Date
+    amount: Decimal
+    period: Period
+    event: Event
+
+
+@attrs.frozen
+class Disbursement:
+    """A payment to the grantee, requested for payments due by ``needed_by``."""
+
+    seq: int
+    date: pendulum.Date
+    amount: Decimal
+    needed_by: pendulum.Date
+
+
+@attrs.frozen
+class Actor:
+    """A person acting in grantflow, with the roles an admin gave them."""
+
+    name: str = attrs.field(validator=_non_blank)
+    roles: frozenset[Role] = frozenset()
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@attrs.frozen
+class Settlement:
+    """The final figures of a grant (R-COST-REDUCTION on ``close``; R-REFUND on ``revoke``)."""
+
+    final_amount: Decimal
+    refund_claim: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class Grant:
+    """One funding application and, once approved, the grant it became.
+
+    Built only by the lifecycle from transition records; ``version`` is the sequence number of
+    the last record applied.
+    """
+
+    id: str
+    program_id: str
+    title: str
+    applicant: Applicant
+    region: str | None = None
+    focus: str | None = None
+    call: str | None = None
+    phase: str | None = None
+    eligible_costs: Decimal
+    requested_amount: Decimal
+    private_funds: Decimal = ZERO
+    own_funds: Decimal = ZERO
+    period: Period
+    received_on: pendulum.Date
+    attestations: frozenset[str] = frozenset()
+    state: State = State.PROPOSED
+    notice: GrantNotice | None = None
+    amendments: tuple[AmendmentNotice, ...] = ()
+    disbursements: tuple[Disbursement, ...] = ()
+    proposed_by: str
+    last_edited_by: str
+    last_business_date: pendulum.Date
+    version: int = 0
+    proof_date: pendulum.Date | None = None
+    closed_on: pendulum.Date | None = None
+    final_costs: Decimal | None = None
+    settlement: Settlement | None = None
+    revoked_on: pendulum.Date | None = None
+
+    @property
+    def approved_amount(self) -> Decimal:
+        """The amount of the latest notice (grant notice or amendment); zero before approval."""
+        if self.amendments:
+            return self.amendments[-1].amount
+        return self.notice.amount if self.notice else ZERO
+
+    @property
+    def disbursed_amount(self) -> Decimal:
+        return sum((d.amount for d in self.disbursements), ZERO)
+
+    @property
+    def committed_amount(self) -> Decimal:
+        """What this grant binds of the budget now.
+
+        Approved and running grants bind their approved amount; a closed grant binds its final
+        amount; a revoked, rejected or withdrawn one binds nothing (a revoked grant's paid
+        money is a refund claim, not a commitment).
+        """
+        if self.state in (State.APPROVED, State.RUNNING, State.EXTENDED):
+            return self.approved_amount
+        if self.state is State.CLOSED and self.settlement is not None:
+            return self.settlement.final_amount
+        return ZERO
+
+    @property
+    def refund_claim(self) -> Decimal:
+        """What the grantee owes back: paid money beyond what the grant now allows."""
+        if self.settlement is not None:
+            return self.settlement.refund_claim
+        return max(ZERO, self.disbursed_amount - self.approved_amount)
+
+    @property
+    def period_end(self) -> pendulum.Date:
+        return self.period.end
+
+    @property
+    def funding_rate(self) -> Decimal | None:
+        return self.notice.funding_rate if self.notice else None
+
+    @property
+    def financing_type(self) -> FinancingType | None:
+        return self.notice.financing_type if self.notice else None
+
+
+@attrs.frozen
+class Override:
+    """An approver's written decision to let a step pass although a soft rule refused it."""
+
+    rule_id: str = attrs.field(validator=_non_blank)
+    justification: str = attrs.field(validator=_non_blank)
+
+
+@attrs.frozen(kw_only=True)
+class Verdict:
+    """What one rule said about one step.
+
+    ``passed`` is the rule's own answer; ``overridden`` is true when a soft rule refused and an
+    approver overrode it with ``justification``. A step goes ahead when every verdict
+    :attr:`allows` it.
+    """
+
+    rule_id: str
+    passed: bool
+    severity: Severity
+    message: str
+    citation: str
+    overridden: bool = False
+    justification: str | None = None
+
+    @property
+    def allows(self) -> bool:
+        return self.passed or self.overridden
+
+    def explain(self) -> str:
+        """``<message> — <rule id>, <citation>`` as shown to people."""
+        text = f"{self.message} — {self.rule_id}, {self.citation}"
+        if self.overridden:
+            text += f" [overridden: {self.justification}]"
+        return text
+
+
+@attrs.frozen(kw_only=True)
+class TransitionRecord:
+    """One step in a grant's life, as an auditor reads it.
+
+    ``data`` holds the event's document data as JSON values (amounts and dates as strings);
+    it is everything needed to replay the step without the guideline. ``verdicts`` are the
+    rule verdicts the step passed (including overridden soft rules).
+    """
+
+    grant_id: str
+    seq: int
+    event: Event
+    from_state: State | None
+    to_state: State
+    business_date: pendulum.Date
+    recorded_at: pendulum.DateTime
+    actor: str
+    reason: str
+    data: Mapping[str, Any]
+    verdicts: tuple[Verdict, ...] = ()
+    guideline_id: str
+    guideline_version: str

@@ -1,0 +1,445 @@
+"""Guideline files: one TOML file per funding program, read with :mod:`tomllib`.
+
+A file has a ``[program]`` table and one or more ``[[versions]]``. The first version is complete;
+each later version lists only what changed and inherits the rest (tables merge key by key;
+regions, focus areas, calls, phases and applicants merge by ``id``/``name``; rules merge by
+``id``, and ``enabled = false`` drops an inherited rule). Every version is validated on its own
+and every problem is reported at once, each naming its key path, the value found and what was
+expected. The reference is ``docs/reference/guideline-file.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from grantflow.domain.guideline import (
+    Call,
+    FocusArea,
+    KnownApplicant,
+    Phase,
+    Program,
+    ProgramVersion,
+    Region,
+    _fold,
+)
+from grantflow.domain.model import ApplicantKind, Event, FinancingType, Severity
+from grantflow.domain.params import Reader
+from grantflow.domain.rules import Rule
+from grantflow.errors import GuidelineError, GuidelineProblem, NotFound
+from grantflow.plugins import rule_kinds
+
+SCHEMA = 1
+BUILTIN = ("nrw-digitale-modellregionen", "smart-cities-mpsc")
+"""Names of the guideline files that ship with grantflow (also their program ids)."""
+
+_MERGE_KEYS = {
+    "regions": "id",
+    "focus_areas": "id",
+    "calls": "id",
+    "phases": "id",
+    "applicants": "name",
+    "rules": "id",
+}
+_KINDS = {k.value: k for k in ApplicantKind}
+_SEVERITIES = {s.value: s for s in Severity}
+_EVENTS = {e.value: e for e in Event}
+_FINANCING = {f.value: f for f in FinancingType}
+
+
+def builtin_path(name: str) -> Path:
+    """The path of a packaged guideline file."""
+    if name not in BUILTIN:
+        raise NotFound(f"there is no packaged guideline {name!r}; packaged: {', '.join(BUILTIN)}")
+    ref = resources.files("grantflow.guidelines.builtin").joinpath(f"{name}.toml")
+    with resources.as_file(ref) as p:
+        return Path(p)
+
+
+def load(name_or_path: str | Path) -> Program:
+    """Load a packaged guideline by name, or a guideline file by path."""
+    if isinstance(name_or_path, str) and name_or_path in BUILTIN:
+        return load_file(builtin_path(name_or_path))
+    path = Path(name_or_path)
+    if not path.exists():
+        raise NotFound(
+            f"{str(name_or_path)!r} is neither a packaged guideline "
+            f"({', '.join(BUILTIN)}) nor an existing file"
+        )
+    return load_file(path)
+
+
+def load_file(path: Path) -> Program:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GuidelineError(
+            str(path), [GuidelineProblem("(file)", str(exc), "a readable UTF-8 TOML file")]
+        ) from None
+    return load_text(text, source=str(path))
+
+
+def load_text(text: str, source: str = "<text>") -> Program:
+    """Parse and validate a guideline document. Raises :class:`GuidelineError`."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GuidelineError(source, [GuidelineProblem("(file)", str(exc), "valid TOML")]) from None
+    return program_from_document(doc, source)
+
+
+def program_from_document(doc: Mapping[str, Any], source: str) -> Program:
+    problems: list[GuidelineProblem] = []
+    top = Reader(doc, "", problems)
+    schema = top.integer("schema", minimum=1)
+    if schema is not None and schema != SCHEMA:
+        top.problem("schema", schema, f"schema version {SCHEMA}")
+    prog = top.sub("program")
+    program_id = program_name = None
+    if prog is not None:
+        program_id = prog.text("id")
+        program_name = prog.text("name")
+        prog.text("authority", required=False)
+        prog.text("source", required=False)
+        prog.unknown_keys()
+    raw_versions = doc.get("versions")
+    top._seen.add("versions")
+    top.unknown_keys()
+    if not isinstance(raw_versions, list) or not raw_versions:
+        problems.append(
+            GuidelineProblem(
+                "versions",
+                raw_versions if "versions" in doc else _missing(),
+                "at least one [[versions]] table",
+            )
+        )
+        raise GuidelineError(source, problems)
+    versions: list[ProgramVersion] = []
+    resolved: dict[str, Any] = {}
+    seen_ids: set[str] = set()
+    last_from: dt.date | None = None
+    for i, raw in enumerate(raw_versions):
+        path = f"versions[{i}]"
+        if not isinstance(raw, Mapping):
+            problems.append(GuidelineProblem(path, raw, "a table"))
+            continue
+        resolved = _merge(resolved, raw)
+        version = parse_version(
+            resolved, program_id or "?", program_name or "?", path, problems, layer=raw
+        )
+        if version is None:
+            continue
+        if version.version in seen_ids:
+            problems.append(
+                GuidelineProblem(f"{path}.version", version.version, "a version id used once")
+            )
+        seen_ids.add(version.version)
+        if last_from is not None and version.effective_from <= last_from:
+            problems.append(
+                GuidelineProblem(
+                    f"{path}.effective_from",
+                    version.effective_from.isoformat(),
+                    f"a date after the previous version's {last_from.isoformat()}",
+                )
+            )
+        last_from = version.effective_from
+        versions.append(version)
+    if problems:
+        raise GuidelineError(source, problems)
+    assert program_id is not None and program_name is not None
+    return Program(id=program_id, name=program_name, versions=tuple(versions))
+
+
+def _missing() -> object:
+    from grantflow.errors import MISSING
+
+    return MISSING
+
+
+def _merge(base: Mapping[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(dict(base))
+    for key, value in layer.items():
+        if key in _MERGE_KEYS and isinstance(value, list) and isinstance(out.get(key), list):
+            ident = _MERGE_KEYS[key]
+            items = {str(x.get(ident)): x for x in out[key] if isinstance(x, Mapping)}
+            order = list(items)
+            for item in value:
+                k = str(item.get(ident)) if isinstance(item, Mapping) else repr(item)
+                if isinstance(item, Mapping) and item.get("enabled") is False:
+                    items.pop(k, None)
+                    order = [o for o in order if o != k]
+                    continue
+                if k in items and isinstance(item, Mapping):
+                    items[k] = _merge(items[k], item)
+                else:
+                    items[k] = copy.deepcopy(item)
+                    order.append(k)
+            out[key] = [items[k] for k in order]
+        elif key == "notes" and isinstance(value, list) and isinstance(out.get(key), list):
+            out[key] = [*out[key], *value]  # a later version's notes add to the earlier ones
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return value
+
+
+def document_hash(document: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of a resolved version: equal content, equal hash."""
+    canonical = json.dumps(
+        _jsonable(document), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def parse_version(
+    raw: Mapping[str, Any],
+    program_id: str,
+    program_name: str,
+    path: str,
+    problems: list[GuidelineProblem],
+    *,
+    layer: Mapping[str, Any] | None = None,
+) -> ProgramVersion | None:
+    """Validate one resolved version table; problems are appended, ``None`` if any."""
+    before = len(problems)
+    r = Reader(raw, path, problems)
+    version = r.text("version")
+    effective_from = r.date("effective_from")
+    title = r.text("title")
+    source = r.text("source")
+    budget = r.amount("budget")
+    funds_from = r.date("funds_from")
+    funds_until = r.date("funds_until")
+    currency = r.text("currency", required=False) or "EUR"
+    if currency != "EUR":
+        r.problem("currency", currency, "EUR (the only currency grantflow supports)")
+    financing = r.choice("default_financing_type", _FINANCING, required=False)
+    binding = r.integer("purpose_binding_years", required=False, minimum=1)
+    notes = r.text_list("notes") or ()
+    if funds_from and funds_until and funds_until < funds_from:
+        r.problem(
+            "funds_until",
+            funds_until.isoformat(),
+            f"a date on or after funds_from {funds_from.isoformat()}",
+        )
+    if budget is not None and budget <= 0:
+        r.problem("budget", str(budget), "a budget of more than zero")
+    regions = _unique(r, "regions", [_region(x) for x in r.items("regions")])
+    focus = _unique(r, "focus_areas", [_focus(x) for x in r.items("focus_areas")])
+    calls = _unique(r, "calls", [_call(x) for x in r.items("calls")])
+    phases = _unique(r, "phases", [_phase(x) for x in r.items("phases")])
+    applicants = [_applicant(x, {g.id for g in regions}) for x in r.items("applicants")]
+    known = [a for a in applicants if a is not None]
+    _check_unique_names(r, known)
+    names = {_fold(a.name) for a in known}
+    for i, reg in enumerate(regions):
+        for who in (reg.lead, *reg.partners):
+            if _fold(who) not in names:
+                r.problem(
+                    f"regions[{i}]",
+                    who,
+                    "every lead and partner of a region listed in [[versions.applicants]] "
+                    "with its kind",
+                )
+    rules = _rules(r)
+    r.unknown_keys()
+    if len(problems) > before:
+        return None
+    assert version and effective_from and title and source and budget is not None
+    assert funds_from and funds_until
+    return ProgramVersion(
+        program_id=program_id,
+        program_name=program_name,
+        version=version,
+        effective_from=effective_from,
+        title=title,
+        source=source,
+        budget=budget,
+        funds_from=funds_from,
+        funds_until=funds_until,
+        currency=currency,
+        default_financing_type=financing or FinancingType.SHARE,
+        purpose_binding_years=binding,
+        regions=tuple(regions),
+        focus_areas=tuple(focus),
+        calls=tuple(calls),
+        phases=tuple(phases),
+        applicants=tuple(known),
+        rules=tuple(rules),
+        notes=notes,
+        document=_jsonable(raw),
+        content_hash=document_hash(raw),
+    )
+
+
+def _unique(r: Reader, key: str, items: list[Any]) -> list[Any]:
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(items):
+        if item is None:
+            continue
+        if item.id in seen:
+            r.problem(f"{key}[{i}].id", item.id, f"an id not used by another entry of {key}")
+        seen.add(item.id)
+        out.append(item)
+    return out
+
+
+def _check_unique_names(r: Reader, applicants: list[KnownApplicant]) -> None:
+    seen: set[str] = set()
+    for i, a in enumerate(applicants):
+        key = _fold(a.name)
+        if key in seen:
+            r.problem(f"applicants[{i}].name", a.name, "a name listed once")
+        seen.add(key)
+
+
+def _region(r: Reader) -> Region | None:
+    rid, name, lead = r.text("id"), r.text("name"), r.text("lead")
+    partners = r.text_list("partners") or ()
+    envelope = r.amount("envelope", required=False)
+    r.boolean("envelope_assumed")
+    r.text("note", required=False)
+    r.unknown_keys()
+    if not (rid and name and lead):
+        return None
+    return Region(id=rid, name=name, lead=lead, partners=partners, envelope=envelope)
+
+
+def _focus(r: Reader) -> FocusArea | None:
+    fid, name = r.text("id"), r.text("name")
+    subs = r.text_list("sub_areas") or ()
+    r.unknown_keys()
+    return FocusArea(id=fid, name=name, sub_areas=subs) if fid and name else None
+
+
+def _call(r: Reader) -> Call | None:
+    cid, name = r.text("id"), r.text("name")
+    opens, closes = r.date("opens"), r.date("closes")
+    budget = r.amount("budget", required=False)
+    r.boolean("assumed")
+    r.text("note", required=False)
+    r.unknown_keys()
+    if opens and closes and closes < opens:
+        r.problem("closes", closes.isoformat(), f"a date on or after opens {opens.isoformat()}")
+        return None
+    if not (cid and name and opens and closes):
+        return None
+    return Call(id=cid, name=name, opens=opens, closes=closes, budget=budget)
+
+
+def _phase(r: Reader) -> Phase | None:
+    pid, name = r.text("id"), r.text("name")
+    max_amount = r.amount("max_amount", required=False)
+    months = r.integer("proof_months_after_notice", required=False, minimum=1)
+    r.boolean("assumed")
+    r.text("note", required=False)
+    r.unknown_keys()
+    if not (pid and name):
+        return None
+    return Phase(id=pid, name=name, max_amount=max_amount, proof_months_after_notice=months)
+
+
+def _applicant(r: Reader, region_ids: set[str]) -> KnownApplicant | None:
+    name = r.text("name")
+    kind = r.choice("kind", _KINDS)
+    region = r.text("region", required=False)
+    r.text("note", required=False)
+    r.unknown_keys()
+    if region is not None and region not in region_ids:
+        r.problem("region", region, "the id of a region of this version")
+        return None
+    if not (name and kind):
+        return None
+    return KnownApplicant(name=name, kind=kind, region=region)
+
+
+def _rules(r: Reader) -> list[Rule]:
+    kinds = rule_kinds()
+    rules: list[Rule] = []
+    ids: set[str] = set()
+    for item in r.items("rules"):
+        rid = item.text("id")
+        kind_name = item.text("kind")
+        citation = item.text("citation")
+        severity = item.choice("severity", _SEVERITIES, required=False)
+        confidence = item.choice("confidence", {"H": "H", "M": "M", "L": "L"}, required=False)
+        assumed = item.boolean("assumed")
+        note = item.text("note", required=False)
+        item.boolean("enabled")
+        raw_events = item.text_list("events")
+        events: list[Event] = []
+        for e in raw_events or ():
+            if e not in _EVENTS:
+                item.problem("events", e, "event names: " + ", ".join(_EVENTS))
+            else:
+                events.append(_EVENTS[e])
+        if rid and rid in ids:
+            item.problem("id", rid, "a rule id used once per version")
+        if rid:
+            ids.add(rid)
+        if rid and rid.startswith("GF-"):
+            item.problem("id", rid, "a catalog id (R-...); GF- ids are grantflow's core rules")
+        kind_cls = kinds.get(kind_name or "")
+        if kind_name and kind_cls is None:
+            item.problem("kind", kind_name, "a rule kind: " + ", ".join(sorted(kinds)))
+        params = item.sub("params", required=False) or Reader(
+            {}, f"{item.path}.params", item.problems
+        )
+        item.unknown_keys()
+        if kind_cls is None or not (rid and citation):
+            continue
+        common = {
+            "id": rid,
+            "citation": citation,
+            "severity": severity or kind_cls.default_severity,
+            "events": frozenset(events) if raw_events else kind_cls.default_events,
+            "confidence": confidence,
+            "assumed": bool(assumed),
+            "note": note,
+        }
+        rule = kind_cls.build(common, params)
+        if rule is not None:
+            rules.append(rule)
+    return rules
+
+
+def version_from_document(
+    document: Mapping[str, Any], program_id: str, program_name: str
+) -> ProgramVersion:
+    """Rebuild a stored version (its resolved document) into a :class:`ProgramVersion`."""
+    problems: list[GuidelineProblem] = []
+    v = parse_version(document, program_id, program_name, "version", problems)
+    if v is None:
+        raise GuidelineError(f"stored version of {program_id}", problems)
+    return v
+
+
+__all__ = [
+    "BUILTIN",
+    "builtin_path",
+    "document_hash",
+    "load",
+    "load_file",
+    "load_text",
+    "program_from_document",
+    "version_from_document",
+]

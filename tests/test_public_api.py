@@ -1,0 +1,18 @@
+"""The public API is what ``grantflow.__all__`` says; pin it so changes are deliberate."""
+
+import grantflow
+
+
+def test_all_is_sorted_and_importable() -> None:
+    assert list(grantflow.__all__) == sorted(grantflow.__all__)
+    for name in grantflow.__all__:
+        assert hasattr(grantflow, name), name
+
+
+def test_packaged_guidelines_load() -> None:
+    from grantflow.guidelines import BUILTIN, load
+
+    for name in BUILTIN[:1]:
+        program = load(name)
+        assert program.id == name
+        assert program.versions
