@@ -137,6 +137,8 @@ class Program:
     id: str
     name: str
     versions: tuple[ProgramVersion, ...]
+    short: str = ""
+    """Prefix of the program's grant ids (``DMR-2019-0001``)."""
 
     def version_at(self, day: pendulum.Date) -> ProgramVersion:
         """The version in force on ``day``: the latest one whose ``effective_from`` <= ``day``."""

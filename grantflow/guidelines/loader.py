@@ -102,10 +102,13 @@ def program_from_document(doc: Mapping[str, Any], source: str) -> Program:
     if schema is not None and schema != SCHEMA:
         top.problem("schema", schema, f"schema version {SCHEMA}")
     prog = top.sub("program")
-    program_id = program_name = None
+    program_id = program_name = short = None
     if prog is not None:
         program_id = prog.text("id")
         program_name = prog.text("name")
+        short = prog.text("short")
+        if short and not (short.isascii() and short.replace("-", "").isalnum()):
+            prog.problem("short", short, "a short ASCII prefix for grant ids such as DMR")
         prog.text("authority", required=False)
         prog.text("source", required=False)
         prog.unknown_keys()
@@ -154,7 +157,9 @@ def program_from_document(doc: Mapping[str, Any], source: str) -> Program:
     if problems:
         raise GuidelineError(source, problems)
     assert program_id is not None and program_name is not None
-    return Program(id=program_id, name=program_name, versions=tuple(versions))
+    return Program(
+        id=program_id, name=program_name, versions=tuple(versions), short=short or program_id
+    )
 
 
 def _missing() -> object:
