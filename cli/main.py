@@ -1,15 +1,145 @@
-"""Entry point of the ``grantflow`` command."""
+"""The ``grantflow`` command: global options, lazy access to the library, errors to exit codes.
+
+Heavy modules (SQLAlchemy through ``grantflow.services``, rich) are imported only inside the
+commands that need them, so ``grantflow --help`` starts fast.
+"""
 
 from __future__ import annotations
 
+import getpass
+import sys
+import traceback
+from typing import TYPE_CHECKING, Any
+
 import click
 
+from grantflow.errors import GrantflowError, RuleViolation
 
-@click.group()
+from .errors import exit_code_for
+from .output import Output
+
+if TYPE_CHECKING:
+    from grantflow.services import Grantflow
+
+INTERNAL_ERROR = 70
+
+
+class Env:
+    """What every command gets: the global options and a lazily opened library handle."""
+
+    def __init__(self, db: str | None, actor: str, json_mode: bool, debug: bool) -> None:
+        self.db = db
+        self.actor = actor
+        self.json = json_mode
+        self.debug = debug
+        self.out = Output(json_mode=json_mode)
+        self._app: Grantflow | None = None
+
+    def app(self, *, create: bool = False) -> Grantflow:
+        """The library, opened on ``--db`` (or ``GRANTFLOW_DB`` / the default file)."""
+        if self._app is None:
+            from grantflow.services import Grantflow
+
+            self._app = Grantflow.open(self.db, create=create)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
+
+def _say_error(error: GrantflowError) -> None:
+    if isinstance(error, RuleViolation):
+        n = len(error.failures)
+        click.echo(
+            f"refused: {error.event} of {error.grant_id} — {n} rule{'s' if n != 1 else ''} "
+            f"said no ({', '.join(error.rule_ids)}):",
+            err=True,
+        )
+        for v in error.failures:
+            click.echo(f"  - {v.explain()}", err=True)
+    else:
+        click.echo(f"error: {error}", err=True)
+
+
+class GrantflowGroup(click.Group):
+    """Turns grantflow's errors into one plain message on stderr and a documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GrantflowError as error:
+            env = ctx.find_object(Env)
+            if env is not None and env.debug:
+                traceback.print_exc()
+            _say_error(error)
+            ctx.exit(exit_code_for(error))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:
+            env = ctx.find_object(Env)
+            if env is not None and env.debug:
+                raise
+            click.echo(
+                f"internal error: {type(error).__name__}: {error} "
+                "(run with --debug for the traceback, and please report it)",
+                err=True,
+            )
+            ctx.exit(INTERNAL_ERROR)
+        finally:
+            env = ctx.find_object(Env)
+            if env is not None:
+                env.close()
+
+
+def _default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (e.g. in some containers)
+        return "unknown"
+
+
+@click.group(cls=GrantflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="GRANTFLOW_DB",
+    metavar="URL_OR_PATH",
+    help="Database URL or SQLite file path [env GRANTFLOW_DB; default: the per-user data file].",
+)
+@click.option(
+    "--actor",
+    envvar="GRANTFLOW_ACTOR",
+    default=_default_actor,
+    show_default="your login name",
+    help="Who is acting [env GRANTFLOW_ACTOR].",
+)
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.version_option(package_name="grantflow")
-def cli() -> None:
-    """grantflow: public grants (Zuwendungen) by the book."""
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, actor: str, json_mode: bool, debug: bool) -> None:
+    """grantflow: public grants (Zuwendungen) through their lifecycle, by the book.
+
+    \b
+    Start with:
+      grantflow demo                      a realistic lifecycle on a fresh SQLite file
+      grantflow init --admin NAME         create a database and its first admin
+    Exit codes: 0 done, 1 refused, 2 bad input, 3 integrity failure, 4 conflict (retry).
+    """
+    ctx.obj = Env(db=db, actor=actor, json_mode=json_mode, debug=debug)
+
+
+def _register() -> None:
+    from .commands import admin, grants, log
+
+    for module in (admin, grants, log):
+        module.register(cli)
+
+
+_register()
 
 
 def main() -> None:
-    cli()
+    """Console-script entry point."""
+    sys.exit(cli.main(prog_name="grantflow"))

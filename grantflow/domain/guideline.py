@@ -8,15 +8,15 @@ module only holds them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import pendulum
 
-from grantflow.domain.model import ApplicantKind, Event, FinancingType
-from grantflow.errors import NotFound
+from grantflow.domain.model import Applicant, ApplicantKind, Event, FinancingType
+from grantflow.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
     from grantflow.domain.rules import Rule
@@ -115,6 +115,25 @@ class ProgramVersion:
         """The named applicant, matched case-insensitively (``stadt paderborn``)."""
         key = _fold(name)
         return next((a for a in self.applicants if _fold(a.name) == key), None)
+
+    def applicant(
+        self, lead: str, members: Iterable[str] = (), kind: ApplicantKind | None = None
+    ) -> Applicant:
+        """The applicant for an application: names as the guideline spells them, kind from the
+        guideline where it names the lead, else ``kind`` (which must then be given)."""
+        known = self.find_applicant(lead)
+        if kind is None:
+            if known is None:
+                raise BadInput(
+                    f"applicant {lead!r} is not named in the guideline of {self.program_id}; "
+                    f"give the applicant's kind ({', '.join(k.value for k in ApplicantKind)})"
+                )
+            kind = known.kind
+        canonical = []
+        for m in members:
+            member = self.find_applicant(m)
+            canonical.append(member.name if member else m)
+        return Applicant(lead=known.name if known else lead, kind=kind, members=tuple(canonical))
 
     def rules_for(self, event: Event) -> tuple[Rule, ...]:
         return tuple(r for r in self.rules if event in r.events)

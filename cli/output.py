@@ -1,0 +1,284 @@
+"""How the CLI shows things: one JSON document with ``--json``, rich tables otherwise.
+
+Human output uses German formats (``800.000,00 EUR``, ``31.12.2021``) and colors states; it is
+plain text without colors when stdout is not a terminal or ``NO_COLOR`` is set. JSON output has
+amounts as strings with two decimals and dates in ISO 8601. rich is imported only when a table
+is actually printed, so ``grantflow --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TextIO
+
+from grantflow.domain.codec import to_data
+from grantflow.domain.dates import format_date_de, to_berlin
+from grantflow.domain.model import Grant, State, Verdict
+from grantflow.domain.money import format_eur, format_rate, money
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+STATE_STYLE = {
+    State.PROPOSED: "cyan",
+    State.APPROVED: "blue",
+    State.RUNNING: "green",
+    State.EXTENDED: "green",
+    State.CLOSED: "bright_black",
+    State.REJECTED: "red",
+    State.WITHDRAWN: "yellow",
+    State.REVOKED: "bold red",
+}
+
+
+def eur(amount: Decimal | None) -> str:
+    return "" if amount is None else format_eur(amount, german=True)
+
+
+def day(d: dt.date | None) -> str:
+    return "" if d is None else format_date_de(d)
+
+
+def when(t: dt.datetime | None) -> str:
+    """A stored UTC time as shown to people: Europe/Berlin, to the second."""
+    return "" if t is None else to_berlin(t).format("DD.MM.YYYY HH:mm:ss")
+
+
+def amount_json(amount: Decimal | None) -> str | None:
+    return None if amount is None else f"{money(amount):.2f}"
+
+
+def grant_json(g: Grant) -> dict[str, Any]:
+    """A grant as the JSON document ``show --json`` prints (stable keys, see the CLI reference)."""
+    notice = g.notice
+    return {
+        "id": g.id,
+        "program": g.program_id,
+        "title": g.title,
+        "state": g.state.value,
+        "applicant": {
+            "lead": g.applicant.lead,
+            "kind": g.applicant.kind.value,
+            "members": list(g.applicant.members),
+        },
+        "region": g.region,
+        "focus": g.focus,
+        "call": g.call,
+        "phase": g.phase,
+        "received_on": g.received_on.isoformat(),
+        "eligible_costs": amount_json(g.eligible_costs),
+        "requested_amount": amount_json(g.requested_amount),
+        "private": amount_json(g.private_funds),
+        "own_funds": amount_json(g.own_funds),
+        "approved_amount": amount_json(g.approved_amount),
+        "disbursed_amount": amount_json(g.disbursed_amount),
+        "committed_amount": amount_json(g.committed_amount),
+        "refund_claim": amount_json(g.refund_claim),
+        "period_start": g.period.start.isoformat(),
+        "period_end": g.period_end.isoformat(),
+        "notice": None
+        if notice is None
+        else {
+            "number": notice.number,
+            "date": notice.date.isoformat(),
+            "amount": amount_json(notice.amount),
+            "funding_rate": str(notice.funding_rate),
+            "financing_type": notice.financing_type.value,
+            "purpose_binding_years": notice.purpose_binding_years,
+        },
+        "amendments": [
+            {
+                "number": a.number,
+                "date": a.date.isoformat(),
+                "event": a.event.value,
+                "amount": amount_json(a.amount),
+                "period_end": a.period.end.isoformat(),
+            }
+            for a in g.amendments
+        ],
+        "disbursements": [
+            {
+                "seq": d.seq,
+                "date": d.date.isoformat(),
+                "amount": amount_json(d.amount),
+                "needed_by": d.needed_by.isoformat(),
+            }
+            for d in g.disbursements
+        ],
+        "attestations": sorted(g.attestations),
+        "proof_date": g.proof_date.isoformat() if g.proof_date else None,
+        "closed_on": g.closed_on.isoformat() if g.closed_on else None,
+        "final_costs": amount_json(g.final_costs),
+        "final_amount": amount_json(g.settlement.final_amount) if g.settlement else None,
+        "revoked_on": g.revoked_on.isoformat() if g.revoked_on else None,
+        "version": g.version,
+    }
+
+
+def verdict_json(v: Verdict) -> dict[str, Any]:
+    data: dict[str, Any] = to_data(v)
+    return data
+
+
+def colors_enabled(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+class Output:
+    """Prints either one JSON document or human tables to stdout; errors go to stderr."""
+
+    def __init__(self, *, json_mode: bool, stream: TextIO | None = None) -> None:
+        self.json_mode = json_mode
+        self.stream = stream if stream is not None else sys.stdout
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            color = colors_enabled(self.stream)
+            self._console = Console(
+                file=self.stream,
+                no_color=not color,
+                color_system="auto" if color else None,
+                highlight=False,
+                soft_wrap=not self.stream.isatty(),
+                width=None if self.stream.isatty() else 200,
+            )
+        return self._console
+
+    def json(self, document: Any) -> None:
+        self.stream.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+        self.stream.write("\n")
+
+    def line(self, text: str = "") -> None:
+        if self.json_mode:
+            return
+        self.console.print(text, markup=False)
+
+    def table(
+        self,
+        title: str | None,
+        columns: Sequence[str],
+        rows: Iterable[Sequence[str]],
+        *,
+        right: Iterable[str] = (),
+        styles: Mapping[int, Mapping[str, str]] | None = None,
+    ) -> None:
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        table: Table = Table(
+            title=title,
+            box=box.SIMPLE_HEAD if self.stream.isatty() else box.ASCII2,
+            title_justify="left",
+        )
+        right_cols = set(right)
+        for c in columns:
+            table.add_column(c, justify="right" if c in right_cols else "left")
+        for i, row in enumerate(rows):
+            cells = []
+            for j, cell in enumerate(row):
+                style = (styles or {}).get(i, {}).get(columns[j], "")
+                cells.append(Text(cell, style=style))
+            table.add_row(*cells)
+        self.console.print(table)
+
+    def state(self, state: State) -> str:
+        return state.value
+
+    def state_style(self, state: State) -> str:
+        return STATE_STYLE.get(state, "")
+
+    def verdicts(self, verdicts: Sequence[Verdict], *, title: str | None = None) -> None:
+        rows = []
+        styles: dict[int, dict[str, str]] = {}
+        for i, v in enumerate(verdicts):
+            outcome = "pass" if v.passed else ("overridden" if v.overridden else "REFUSED")
+            rows.append((outcome, v.rule_id, v.severity.value, v.message, v.citation))
+            styles[i] = {
+                "verdict": "green" if v.passed else ("yellow" if v.overridden else "bold red")
+            }
+        self.table(title, ("verdict", "rule", "severity", "why", "where"), rows, styles=styles)
+
+    def grant(self, g: Grant) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        t = Table.grid(padding=(0, 2))
+        t.add_column(style="bold")
+        t.add_column()
+        rows: list[tuple[str, str | Text]] = [
+            ("grant", g.id),
+            ("program", g.program_id),
+            ("title", g.title),
+            ("state", Text(g.state.value, style=self.state_style(g.state))),
+            (
+                "applicant",
+                g.applicant.lead
+                + (f" (+ {', '.join(g.applicant.members)})" if g.applicant.members else ""),
+            ),
+            ("kind", g.applicant.kind.value),
+        ]
+        for label, field in (
+            ("region", g.region),
+            ("focus", g.focus),
+            ("call", g.call),
+            ("phase", g.phase),
+        ):
+            if field:
+                rows.append((label, field))
+        rows += [
+            ("received", day(g.received_on)),
+            ("eligible costs", eur(g.eligible_costs)),
+            ("requested", eur(g.requested_amount)),
+            ("private funds", eur(g.private_funds)),
+            ("own funds", eur(g.own_funds)),
+            ("funding period", f"{day(g.period.start)} – {day(g.period.end)}"),
+        ]
+        if g.notice:
+            n = g.notice
+            rows += [
+                ("notice", f"{n.number} of {day(n.date)}"),
+                (
+                    "financing",
+                    f"{n.financing_type.value}, {format_rate(n.funding_rate)} of eligible costs",
+                ),
+                ("approved", eur(g.approved_amount)),
+                ("disbursed", eur(g.disbursed_amount)),
+            ]
+        for a in g.amendments:
+            rows.append(
+                (
+                    "amendment",
+                    f"{a.number} of {day(a.date)}: {a.event.value}, {eur(a.amount)} "
+                    f"until {day(a.period.end)}",
+                )
+            )
+        if g.closed_on:
+            rows.append(
+                (
+                    "closed",
+                    f"{day(g.closed_on)}; proof of use {day(g.proof_date)}; "
+                    f"final costs {eur(g.final_costs)}",
+                )
+            )
+        if g.settlement:
+            rows.append(("final grant", eur(g.settlement.final_amount)))
+        if g.refund_claim:
+            rows.append(("refund claim", eur(g.refund_claim)))
+        if g.revoked_on:
+            rows.append(("revoked", f"effective {day(g.revoked_on)}"))
+        if g.attestations:
+            rows.append(("attested", ", ".join(sorted(g.attestations))))
+        for label, shown in rows:
+            t.add_row(label, shown)
+        self.console.print(t)
