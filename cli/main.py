@@ -131,9 +131,9 @@ def cli(ctx: click.Context, db: str | None, actor: str, json_mode: bool, debug: 
 
 
 def _register() -> None:
-    from .commands import admin, grants, log
+    from .commands import admin, demo, grants, log
 
-    for module in (admin, grants, log):
+    for module in (admin, grants, log, demo):
         module.register(cli)
 
 

@@ -1,0 +1,97 @@
+"""``grantflow demo``: the NRW program replayed on a fresh SQLite file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pendulum
+
+from ..main_support import env_of
+from ..output import amount_json, day, eur
+
+DEFAULT_FILE = "grantflow-demo.sqlite"
+
+
+@click.command()
+@click.option(
+    "--db",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"SQLite file to write (default: ./{DEFAULT_FILE}, replaced on every run).",
+)
+@click.option("--replace", is_flag=True, help="Replace the --db file if it exists.")
+@click.pass_context
+def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
+    """Replay the NRW program "Digitale Modellregionen" with the seeds' figures.
+
+    Writes a fresh SQLite file and says where, so you can explore it with the CLI.
+
+    \b
+    Example:
+      grantflow demo
+      grantflow --db grantflow-demo.sqlite list --state extended
+    """
+    from grantflow import demo as scenario
+    from grantflow.services import Grantflow
+
+    env = env_of(ctx)
+    target = path or Path(DEFAULT_FILE)
+    if target.exists():
+        if path is not None and not replace:
+            raise click.UsageError(f"{target} exists; give --replace to overwrite it")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
+    app = Grantflow.open(str(target), create=True)
+    try:
+        result = scenario.run(app, say=env.out.line)
+        dates = (
+            pendulum.Date(2019, 12, 5),
+            scenario.INTERIM_REPORT,
+            pendulum.today().date(),
+        )
+        rows = [scenario.figures(app, result.grant_ids, d) for d in dates]
+        budget = app.program(scenario.PROGRAM).latest.budget
+    finally:
+        app.close()
+    if env.json:
+        env.out.json(
+            {
+                "database": str(target),
+                "steps": result.steps,
+                "figures": [
+                    {
+                        "as_of": f.as_of.isoformat(),
+                        "grants": f.grants,
+                        "committed": amount_json(f.committed),
+                        "private": amount_json(f.private),
+                        "total_volume": amount_json(f.total_volume),
+                        "disbursed": amount_json(f.disbursed),
+                    }
+                    for f in rows
+                ],
+            }
+        )
+        return
+    env.out.table(
+        f"program {scenario.PROGRAM}: budget {eur(budget)}",
+        ("as of", "grants", "committed", "private", "total volume", "disbursed"),
+        [
+            (
+                day(f.as_of),
+                str(f.grants),
+                eur(f.committed),
+                eur(f.private),
+                eur(f.total_volume),
+                eur(f.disbursed),
+            )
+            for f in rows
+        ],
+        right=("grants", "committed", "private", "total volume", "disbursed"),
+    )
+    env.out.line(f"{result.steps} steps written to {target.resolve()}")
+    env.out.line(f"explore it:  grantflow --db {target} list")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(demo)

@@ -1,0 +1,359 @@
+"""A realistic run of the NRW program "Digitale Modellregionen", with the seeds' figures.
+
+What the seeds say, and what the demo replays through the service layer (every step checked by
+the rules and written to the log):
+
+* 2018: the program starts with 91 M EUR for five model regions (press release 12.01.2018).
+* By 2019-12-05: 42 projects approved with 56.6 M EUR of funding, about 24 M EUR of private
+  co-investment and 80.9 M EUR total volume; on 2019-12-06 seven more notices are handed over
+  (MWIDE interim report of 06.12.2019).
+* The projects are extended to mid-2023 (Stadt Paderborn; guideline version 2021-07).
+* Then some are closed after their proof of use, and one is revoked.
+
+Project titles are invented but plausible; the seeds' names (GovChain,
+Bergisch.Smart.Mobility, ...) are used. Amounts are drawn from a fixed seed so that every run
+produces the same database; their totals are fixed to the seeds' figures.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import attrs
+import pendulum
+
+from grantflow.domain.commands import Approve, Close, Disburse, Extend, Propose, Revoke, Start
+from grantflow.domain.model import Grant, Role, State
+from grantflow.domain.money import ZERO, money
+
+if TYPE_CHECKING:
+    from grantflow.services import Grantflow
+
+PROGRAM = "nrw-digitale-modellregionen"
+ATTESTATIONS = frozenset({"it-standards", "portal-interop", "transferability", "ozg", "free-reuse"})
+
+FIRST_WAVE = 42
+FIRST_WAVE_FUNDING = Decimal("56600000.00")  # "Das Fördervolumen liegt bisher bei 56,6 Mio. EUR"
+FIRST_WAVE_PRIVATE = Decimal("24300000.00")  # "private Investitionen von rund 24 Mio. EUR"
+FIRST_WAVE_VOLUME = FIRST_WAVE_FUNDING + FIRST_WAVE_PRIVATE  # "Gesamtvolumen ... 80,9 Mio. EUR"
+SECOND_WAVE = 7  # "überreichte ... weitere Zuwendungsbescheide für sieben Vorhaben"
+INTERIM_REPORT = pendulum.Date(2019, 12, 6)
+EXTENDED_UNTIL = pendulum.Date(2023, 6, 30)  # "bis Mitte 2023 verlängert"
+
+# (region, applicant as the guideline names it, focus, title)
+PROJECTS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "aachen",
+        "Stadt Aachen",
+        "digitale-stadtentwicklung",
+        "GovChain – Blockchain für Verwaltung und Stadtentwicklung",
+    ),
+    ("aachen", "Stadt Aachen", "e-government", "Digitales Bürgerbüro Aachen"),
+    ("aachen", "StädteRegion Aachen", "e-government", "Online-Kfz-Zulassung StädteRegion"),
+    ("aachen", "Stadt Aachen", "digitale-stadtentwicklung", "Open Innovation Lab digitalHUB"),
+    (
+        "aachen",
+        "StädteRegion Aachen",
+        "digitale-stadtentwicklung",
+        "Smarte Pflege im ländlichen Raum",
+    ),
+    ("aachen", "Stadt Aachen", "e-government", "E-Akte für die Bauaufsicht"),
+    ("aachen", "Stadt Aachen", "digitale-stadtentwicklung", "Datenplattform Mobilität Aachen"),
+    ("aachen", "StädteRegion Aachen", "e-government", "Digitaler Schülerfahrkartenantrag"),
+    ("aachen", "Stadt Aachen", "digitale-stadtentwicklung", "Smarte Quartiersenergie"),
+    ("aachen", "Stadt Aachen", "e-government", "Gewerbeanmeldung online"),
+    (
+        "gelsenkirchen",
+        "Stadt Gelsenkirchen",
+        "digitale-stadtentwicklung",
+        "Smart Region Emscher-Lippe: Sensornetz",
+    ),
+    ("gelsenkirchen", "Stadt Gelsenkirchen", "e-government", "Bürgerkonto und Postfach"),
+    (
+        "gelsenkirchen",
+        "Westfälische Hochschule",
+        "digitale-stadtentwicklung",
+        "Reallabor vernetzte Mobilität",
+    ),
+    (
+        "gelsenkirchen",
+        "Stadt Gelsenkirchen",
+        "digitale-stadtentwicklung",
+        "Digitale Bildungsplattform Schulen",
+    ),
+    (
+        "gelsenkirchen",
+        "Hochschule Ruhr West",
+        "digitale-stadtentwicklung",
+        "Assistenzsysteme für Menschen mit Behinderung",
+    ),
+    ("gelsenkirchen", "Stadt Gelsenkirchen", "e-government", "Digitale Wohngeldantragstellung"),
+    (
+        "gelsenkirchen",
+        "Stadt Gelsenkirchen",
+        "digitale-stadtentwicklung",
+        "Open-Data-Portal Gelsenkirchen",
+    ),
+    ("gelsenkirchen", "Stadt Gelsenkirchen", "e-government", "Digitale Personenstandsurkunden"),
+    (
+        "gelsenkirchen",
+        "Stadt Gelsenkirchen",
+        "digitale-stadtentwicklung",
+        "Smarte Straßenbeleuchtung",
+    ),
+    ("owl", "Stadt Paderborn", "e-government", "Smartphone-Bürger-ID"),
+    ("owl", "Stadt Paderborn", "digitale-stadtentwicklung", "Digitale Innenstadt Paderborn"),
+    ("owl", "Kreis Paderborn", "e-government", "Digitaler Bauantrag Kreis Paderborn"),
+    ("owl", "Stadt Bielefeld", "e-government", "Serviceportal Bielefeld"),
+    ("owl", "Stadt Bielefeld", "digitale-stadtentwicklung", "Digitale Betreuungsplatzvergabe"),
+    ("owl", "Stadt Delbrück", "digitale-stadtentwicklung", "Smart Village Delbrück"),
+    ("owl", "Bezirksregierung Detmold", "e-government", "Digitale Fördermittelverwaltung"),
+    ("owl", "Stadt Paderborn", "digitale-stadtentwicklung", "3D-Stadtmodell und Steuerungssystem"),
+    ("owl", "Kreis Paderborn", "digitale-stadtentwicklung", "Telemedizin im Rettungsdienst"),
+    ("owl", "Stadt Bielefeld", "digitale-stadtentwicklung", "Mobilitätsplattform OWL"),
+    ("soest", "Stadt Soest", "e-government", "Digitales Rathaus Soest"),
+    ("soest", "Kreis Soest", "e-government", "Elterngeld digital"),
+    ("soest", "Stadt Lippstadt", "digitale-stadtentwicklung", "Smarte Parkraumbewirtschaftung"),
+    ("soest", "Stadt Iserlohn", "digitale-stadtentwicklung", "Digitale Lernorte Iserlohn"),
+    ("soest", "Stadt Soest", "digitale-stadtentwicklung", "Südwestfalen: Dorf.Digital"),
+    ("soest", "Kreis Soest", "digitale-stadtentwicklung", "Ehrenamtsplattform Kreis Soest"),
+    ("soest", "Stadt Iserlohn", "e-government", "Digitale Ratsarbeit"),
+    ("soest", "Stadt Lippstadt", "e-government", "Digitaler Bürgerservice Lippstadt"),
+    ("soest", "Stadt Soest", "digitale-stadtentwicklung", "Smarte Abfallwirtschaft"),
+    ("wuppertal", "Stadt Wuppertal", "digitale-stadtentwicklung", "Bergisch.Smart.Mobility"),
+    ("wuppertal", "Stadt Solingen", "e-government", "Digitale Bauakte Solingen"),
+    ("wuppertal", "Stadt Remscheid", "e-government", "Online-Terminvergabe Bürgerbüro"),
+    (
+        "wuppertal",
+        "Bergische Universität Wuppertal",
+        "digitale-stadtentwicklung",
+        "Wissenstransfer Start-up-Labor",
+    ),
+    # the seven notices of 2019-12-06
+    ("wuppertal", "Stadt Wuppertal", "e-government", "Digitale Verkehrszeichenanordnung"),
+    ("wuppertal", "Stadt Solingen", "digitale-stadtentwicklung", "Smart City Klingenstadt"),
+    ("owl", "Stadt Paderborn", "e-government", "Digitale Gewerbeaufsicht"),
+    ("aachen", "StädteRegion Aachen", "digitale-stadtentwicklung", "E-Mobilität in der Euregio"),
+    (
+        "gelsenkirchen",
+        "Stadt Gelsenkirchen",
+        "digitale-stadtentwicklung",
+        "Smarte Gesundheitslotsen",
+    ),
+    ("soest", "Stadt Soest", "e-government", "Digitaler Friedhofsservice"),
+    ("wuppertal", "Stadt Remscheid", "digitale-stadtentwicklung", "Smarte Wasserwirtschaft"),
+)
+
+ACTORS: tuple[tuple[str, frozenset[Role]], ...] = (
+    ("carla.clerk", frozenset({Role.CLERK})),
+    ("anton.approver", frozenset({Role.APPROVER})),
+    ("berta.approver", frozenset({Role.APPROVER})),
+    ("fiona.finance", frozenset({Role.FINANCE})),
+    ("udo.auditor", frozenset({Role.AUDITOR})),
+)
+ADMIN = "ada.admin"
+CLERK, APPROVER, APPROVER2, FINANCE = (a for a, _ in ACTORS[:4])
+
+
+@attrs.frozen
+class DemoResult:
+    """What the demo did, for the caller to print."""
+
+    grant_ids: tuple[str, ...]
+    steps: int
+    closed: tuple[str, ...]
+    revoked: tuple[str, ...]
+
+
+def split(total: Decimal, weights: list[int], unit: Decimal = Decimal("1000")) -> list[Decimal]:
+    """Split ``total`` in proportion to ``weights``, in whole ``unit`` s, summing exactly."""
+    parts = [money((total * w / sum(weights) / unit).to_integral_value() * unit) for w in weights]
+    parts[-1] += total - sum(parts, ZERO)
+    return parts
+
+
+def _plan(rng: random.Random) -> Iterator[tuple[int, pendulum.Date, pendulum.Date]]:
+    """(index, received, approved) for every project, first wave before the interim report."""
+    for i in range(FIRST_WAVE):
+        received = pendulum.Date(2018, 9, 3).add(days=int(i * 9.5) + rng.randrange(0, 5))
+        yield i, received, received.add(days=rng.randrange(45, 90))
+    for i in range(FIRST_WAVE, FIRST_WAVE + SECOND_WAVE):
+        yield i, pendulum.Date(2019, 8, 1).add(days=7 * (i - FIRST_WAVE)), INTERIM_REPORT
+
+
+def run(app: Grantflow, *, say: Callable[[str], None] = lambda _m: None) -> DemoResult:
+    """Replay the program on ``app`` (an empty, initialised database)."""
+    rng = random.Random(20191206)
+    app.init(ADMIN)
+    for name, roles in ACTORS:
+        app.add_actor(name, roles, by=ADMIN)
+    app.load_program(PROGRAM, by=ADMIN)
+    say("2018: program loaded: 91 M EUR for five model regions")
+
+    first_funding = split(FIRST_WAVE_FUNDING, [rng.randrange(50, 150) for _ in range(FIRST_WAVE)])
+    first_private = split(FIRST_WAVE_PRIVATE, [int(f / 1000) for f in first_funding])
+    second_funding = split(
+        Decimal("8400000.00"), [rng.randrange(50, 150) for _ in range(SECOND_WAVE)]
+    )
+    funding = first_funding + second_funding
+    private = first_private + [money(f * Decimal("0.35") // 1000 * 1000) for f in second_funding]
+
+    steps = 0
+    grants: list[Grant] = []
+    for i, received, approved_on in _plan(rng):
+        region, lead, focus, title = PROJECTS[i]
+        version = app.program(PROGRAM).version_at(received)
+        start = approved_on.add(days=14)
+        g = app.propose(
+            Propose(
+                date=received,
+                program_id=PROGRAM,
+                title=title,
+                applicant=version.applicant(lead),
+                region=region,
+                focus=focus,
+                eligible_costs=funding[i] + private[i],
+                requested_amount=funding[i],
+                private_funds=private[i],
+                own_funds=ZERO,
+                start=start,
+                end=pendulum.Date(2021, 12, 31),
+                attestations=ATTESTATIONS,
+                reason="Antrag eingegangen",
+            ),
+            actor=CLERK,
+        )
+        g = app.act(
+            g.id,
+            Approve(
+                date=approved_on,
+                notice_number=f"BR-{region.upper()}-48.01-{i + 1:03d}/{approved_on.year}",
+                amount=funding[i],
+                reason="Zuwendungsbescheid",
+            ),
+            actor=APPROVER if i % 2 else APPROVER2,
+        )
+        steps += 2
+        grants.append(g)
+    say(f"{FIRST_WAVE} projects approved by 05.12.2019; {SECOND_WAVE} more notices on 06.12.2019")
+
+    for g in grants:
+        assert g.notice is not None
+        started = g.period.start
+        app.act(g.id, Start(date=started, reason="Projektbeginn"), actor=CLERK)
+        first = max(started, g.notice.date.add(days=31))
+        for k, (share, when) in enumerate(
+            (
+                (Decimal("0.30"), first),
+                (Decimal("0.30"), first.add(months=8)),
+                (Decimal("0.20"), first.add(months=16)),
+            )
+        ):
+            app.act(
+                g.id,
+                Disburse(
+                    date=when,
+                    amount=money(g.approved_amount * share),
+                    reason=f"Mittelabruf {k + 1}",
+                ),
+                actor=FINANCE,
+            )
+        steps += 4
+    say("projects started; funds drawn down in three instalments")
+
+    revoked = grants[7].id
+    app.act(
+        revoked,
+        Revoke(
+            date=pendulum.Date(2021, 3, 15),
+            notice_number="BR-W-2021-001",
+            known_since=pendulum.Date(2021, 1, 20),
+            reason=(
+                "Zuwendungszweck nicht erreicht: Projekt eingestellt (§ 49 Abs. 3 Nr. 1 VwVfG NRW)"
+            ),
+        ),
+        actor=APPROVER,
+    )
+    steps += 1
+    say(f"{revoked} revoked; its payments are now a refund claim")
+
+    for g in grants:
+        if g.id == revoked:
+            continue
+        app.act(
+            g.id,
+            Extend(
+                date=pendulum.Date(2021, 9, 15),
+                requested_on=pendulum.Date(2021, 8, 2),
+                until=EXTENDED_UNTIL,
+                notice_number=f"{g.notice.number if g.notice else g.id}-Ä1",
+                reason="Verlängerung der Modellregionen bis Mitte 2023",
+            ),
+            actor=APPROVER,
+        )
+        steps += 1
+    say("all running projects extended to 30.06.2023 (guideline version 2021-07)")
+
+    closed = []
+    for g in grants[::3]:
+        if g.id == revoked:
+            continue
+        current = app.grant(g.id)
+        final_costs = money(current.eligible_costs * Decimal("0.96"))
+        app.act(
+            g.id,
+            Close(
+                date=pendulum.Date(2023, 11, 20),
+                proof_date=pendulum.Date(2023, 9, 29),
+                final_costs=final_costs,
+                reason="Verwendungsnachweis geprüft, Schlussbescheid",
+            ),
+            actor=APPROVER2,
+        )
+        closed.append(g.id)
+        steps += 1
+    say(f"{len(closed)} projects closed after their proof of use")
+    still = [g for g in app.grants(program=PROGRAM) if g.state is State.EXTENDED]
+    say(f"{len(still)} projects still running")
+    return DemoResult(
+        grant_ids=tuple(g.id for g in grants), steps=steps, closed=tuple(closed), revoked=(revoked,)
+    )
+
+
+@attrs.frozen
+class Figures:
+    """Program figures at the end of a business date, from the grants as they stood then."""
+
+    as_of: pendulum.Date
+    grants: int
+    committed: Decimal
+    private: Decimal
+    total_volume: Decimal
+    disbursed: Decimal
+    by_region: dict[str, tuple[int, Decimal]]
+
+
+def figures(app: Grantflow, grant_ids: tuple[str, ...], as_of: pendulum.Date) -> Figures:
+    """Count approved grants (approved, running, extended, closed) as of ``as_of``."""
+    from grantflow.errors import NotFound
+
+    count, committed, private, volume, disbursed = 0, ZERO, ZERO, ZERO, ZERO
+    by_region: dict[str, tuple[int, Decimal]] = {}
+    for gid in grant_ids:
+        try:
+            g = app.grant(gid, as_of=as_of)
+        except NotFound:
+            continue
+        if g.committed_amount <= 0:
+            continue
+        count += 1
+        committed += g.committed_amount
+        private += g.private_funds
+        volume += g.eligible_costs
+        disbursed += g.disbursed_amount
+        n, c = by_region.get(g.region or "-", (0, ZERO))
+        by_region[g.region or "-"] = (n + 1, c + g.committed_amount)
+    return Figures(as_of, count, committed, private, volume, disbursed, by_region)
