@@ -52,8 +52,11 @@ class Env:
 def _say_error(error: GrantflowError) -> None:
     if isinstance(error, RuleViolation):
         n = len(error.failures)
+        what = (
+            "the application" if error.event == "propose" else f"{error.event} of {error.grant_id}"
+        )
         click.echo(
-            f"refused: {error.event} of {error.grant_id} — {n} rule{'s' if n != 1 else ''} "
+            f"refused: {what} — {n} rule{'s' if n != 1 else ''} "
             f"said no ({', '.join(error.rule_ids)}):",
             err=True,
         )

@@ -46,16 +46,18 @@ def event_options(*, date_required: bool = True, reason_required: bool = False) 
                     "--date",
                     "date",
                     type=DATE,
-                    required=date_required,
-                    default=None if date_required else _today,
-                    show_default="today" if not date_required else False,
                     help="Business date of the document (2021-12-31 or 31.12.2021).",
+                    **(
+                        {"required": True}
+                        if date_required
+                        else {"default": _today, "show_default": "today"}
+                    ),
                 ),
                 click.option(
                     "--reason",
-                    required=reason_required,
-                    default="",
                     help="Why (kept in the log)." + (" Required." if reason_required else ""),
+                    # click 8.5 treats an explicit default (even None) as satisfying required=
+                    **({"required": True} if reason_required else {"default": ""}),
                 ),
                 click.option(
                     "--override",

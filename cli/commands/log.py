@@ -152,7 +152,7 @@ def log(
         until=until,
         include_refused=refused,
     )
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout
     if fmt == "csv":
         write_csv(entries, stream, decimal_comma=decimal_comma)
         return

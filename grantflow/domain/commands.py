@@ -88,6 +88,13 @@ class Approve(Command):
     end: pendulum.Date | None = None
     purpose_binding_years: int | None = None
 
+    def __attrs_post_init__(self) -> None:
+        if self.start and self.end and self.end < self.start:
+            raise BadInput(
+                f"the funding period ends ({self.end.isoformat()}) before it starts "
+                f"({self.start.isoformat()})"
+            )
+
 
 @attrs.frozen(kw_only=True)
 class Reject(Command):
