@@ -110,7 +110,7 @@ PROJECTS: tuple[tuple[str, str, str, str], ...] = (
     ("owl", "Stadt Bielefeld", "e-government", "Serviceportal Bielefeld"),
     ("owl", "Stadt Bielefeld", "digitale-stadtentwicklung", "Digitale Betreuungsplatzvergabe"),
     ("owl", "Stadt Delbrück", "digitale-stadtentwicklung", "Smart Village Delbrück"),
-    ("owl", "Bezirksregierung Detmold", "e-government", "Digitale Fördermittelverwaltung"),
+    ("owl", "Kreis Paderborn", "e-government", "Digitale Fördermittelverwaltung im Kreis"),
     ("owl", "Stadt Paderborn", "digitale-stadtentwicklung", "3D-Stadtmodell und Steuerungssystem"),
     ("owl", "Kreis Paderborn", "digitale-stadtentwicklung", "Telemedizin im Rettungsdienst"),
     ("owl", "Stadt Bielefeld", "digitale-stadtentwicklung", "Mobilitätsplattform OWL"),

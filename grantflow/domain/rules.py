@@ -229,7 +229,8 @@ class FourEyesRule(Rule):
 
     def check(self, ctx: RuleContext) -> Outcome:
         g = ctx.grant
-        involved = {g.proposed_by: "proposed", g.last_edited_by: "last edited"}
+        # proposed_by last, so that it wins when the proposer also edited last
+        involved = {g.last_edited_by: "last edited", g.proposed_by: "proposed"}
         if ctx.actor.name in involved:
             return fail(
                 f"{ctx.actor.name} {involved[ctx.actor.name]} grant {g.id} and so may not "
@@ -597,9 +598,13 @@ class FullFinancingRule(Rule):
     kind = "full-financing"
     default_events = frozenset({Event.APPROVE, Event.AMEND, Event.EXTEND})
 
-    def check(self, ctx: RuleContext) -> Outcome:
+    def check(self, ctx: RuleContext) -> Outcome | None:
         g = ctx.grant
         grant = ctx.amount_after
+        if ctx.event is Event.AMEND and grant <= g.approved_amount:
+            # A lower amount is a partial revocation (RULES.md, product decisions): it binds
+            # less money, and an amendment carries no new financing plan to check it against.
+            return None
         covered = grant + g.own_funds + g.private_funds
         if covered < g.eligible_costs:
             return fail(
@@ -773,6 +778,12 @@ class ExtensionRule(Rule):
         return ok(f"applied for on {asked.isoformat()}, before the period ended {end.isoformat()}")
 
 
+def _ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``6th``, ``11th``, ``22nd``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 @attrs.frozen(kw_only=True)
 class ProofDeadlineRule(Rule):
     """The proof of use is due by the end of the n-th month after the funding period ends;
@@ -798,7 +809,8 @@ class ProofDeadlineRule(Rule):
             )
         return (
             end_of_month(add_months(g.period.end, self.months)),
-            f"end of the {self.months}th month after the period ended {g.period.end.isoformat()}",
+            f"end of the {_ordinal(self.months)} month after the period ended "
+            f"{g.period.end.isoformat()}",
         )
 
     def check(self, ctx: RuleContext) -> Outcome | None:
@@ -810,7 +822,8 @@ class ProofDeadlineRule(Rule):
         if proof > due:
             late = (proof - due).in_days()
             return fail(
-                f"the proof of use arrived {proof.isoformat()}, {late} days after it was due on "
+                f"the proof of use arrived {proof.isoformat()}, {late} "
+                f"day{'' if late == 1 else 's'} after it was due on "
                 f"{due.isoformat()} ({why})"
             )
         return ok(f"the proof of use arrived {proof.isoformat()}, by {due.isoformat()} ({why})")

@@ -133,6 +133,8 @@ def program_from_document(doc: Mapping[str, Any], source: str) -> Program:
         if not isinstance(raw, Mapping):
             problems.append(GuidelineProblem(path, raw, "a table"))
             continue
+        if i > 0:
+            _layer_duplicates(raw, path, problems)
         resolved = _merge(resolved, raw)
         version = parse_version(
             resolved, program_id or "?", program_name or "?", path, problems, layer=raw
@@ -196,6 +198,32 @@ def _merge(base: Mapping[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _layer_duplicates(
+    layer: Mapping[str, Any], path: str, problems: list[GuidelineProblem]
+) -> None:
+    """Entries a later version lists twice under one id: merging by id would silently fold them
+    into one, so they are reported here (the first version's are reported by parse_version)."""
+    for key, ident in _MERGE_KEYS.items():
+        items = layer.get(key)
+        if not isinstance(items, list):
+            continue
+        seen: set[str] = set()
+        for j, item in enumerate(items):
+            if not isinstance(item, Mapping) or not isinstance(item.get(ident), str):
+                continue
+            value = item[ident]
+            folded = _fold(value) if key == "applicants" else value
+            if folded in seen:
+                problems.append(
+                    GuidelineProblem(
+                        f"{path}.{key}[{j}].{ident}",
+                        value,
+                        f"each {ident} only once in this version's {key}",
+                    )
+                )
+            seen.add(folded)
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -247,23 +275,32 @@ def parse_version(
         )
     if budget is not None and budget <= 0:
         r.problem("budget", str(budget), "a budget of more than zero")
-    regions = _unique(r, "regions", [_region(x) for x in r.items("regions")])
+    region_items = [_region(x) for x in r.items("regions")]
+    regions = _unique(r, "regions", region_items)
     focus = _unique(r, "focus_areas", [_focus(x) for x in r.items("focus_areas")])
     calls = _unique(r, "calls", [_call(x) for x in r.items("calls")])
     phases = _unique(r, "phases", [_phase(x) for x in r.items("phases")])
-    applicants = [_applicant(x, {g.id for g in regions}) for x in r.items("applicants")]
+    applicant_items = list(r.items("applicants"))
+    applicants = [_applicant(x, {g.id for g in regions}) for x in applicant_items]
     known = [a for a in applicants if a is not None]
     _check_unique_names(r, known)
-    names = {_fold(a.name) for a in known}
-    for i, reg in enumerate(regions):
-        for who in (reg.lead, *reg.partners):
-            if _fold(who) not in names:
-                r.problem(
-                    f"regions[{i}]",
-                    who,
-                    "every lead and partner of a region listed in [[versions.applicants]] "
-                    "with its kind",
-                )
+    # every named entry counts, so an entry with another mistake (its kind, its region) does
+    # not also make its region's lead or partner look unlisted
+    names = {
+        _fold(x.table["name"]) for x in applicant_items if isinstance(x.table.get("name"), str)
+    }
+    for i, reg in enumerate(region_items):
+        if reg is None:
+            continue
+        for field, people in (("lead", (reg.lead,)), ("partners", reg.partners)):
+            for who in people:
+                if _fold(who) not in names:
+                    r.problem(
+                        f"regions[{i}].{field}",
+                        who,
+                        "every lead and partner of a region listed in [[versions.applicants]] "
+                        "with its kind",
+                    )
     rules = _rules(r)
     r.unknown_keys()
     if len(problems) > before:
@@ -389,7 +426,7 @@ def _rules(r: Reader) -> list[Rule]:
         confidence = item.choice("confidence", {"H": "H", "M": "M", "L": "L"}, required=False)
         assumed = item.boolean("assumed")
         note = item.text("note", required=False)
-        item.boolean("enabled")
+        enabled = item.boolean("enabled")
         raw_events = item.text_list("events")
         events: list[Event] = []
         for e in raw_events or ():
@@ -422,7 +459,7 @@ def _rules(r: Reader) -> list[Rule]:
             "note": note,
         }
         rule = kind_cls.build(common, params)
-        if rule is not None:
+        if rule is not None and enabled is not False:  # a switched-off rule is still validated
             rules.append(rule)
     return rules
 
