@@ -8,7 +8,7 @@ in exports and in hashes: amounts as strings with their cents (``"800000.00"``),
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 import cattrs
 import pendulum
@@ -37,8 +37,16 @@ def _structure_datetime(v: Any, _t: type) -> pendulum.DateTime:
 
 
 converter.register_structure_hook(pendulum.DateTime, _structure_datetime)
-converter.register_unstructure_hook(
-    frozenset, lambda s: sorted(converter.unstructure(x) for x in s)
+
+
+def _is_frozenset(t: Any) -> bool:
+    # ``frozenset`` itself and annotations such as ``frozenset[str]`` (attrs fields): a hook
+    # registered for the bare class alone leaves annotated fields as Python frozensets.
+    return t is frozenset or get_origin(t) is frozenset
+
+
+converter.register_unstructure_hook_func(
+    _is_frozenset, lambda s: sorted(converter.unstructure(x) for x in s)
 )
 
 

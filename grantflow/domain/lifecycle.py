@@ -268,7 +268,12 @@ def final_amount(grant: Grant, final_costs: Decimal, other_funds: Decimal) -> De
         return ZERO
     ft = notice.financing_type
     if ft is FinancingType.SHARE:
-        return min(approved, apply_rate(final_costs, notice.funding_rate))
+        # The exact share amount / eligible costs, not the notice's rate rounded to four places
+        # (1/3 as 0.3333 would cut a grant whose costs did not fall at all).
+        if not grant.eligible_costs:  # pragma: no cover - a proposal has eligible costs > 0
+            return ZERO
+        share = final_costs * notice.amount / grant.eligible_costs
+        return min(approved, apply_rate(share, Decimal(1)))
     if ft in (FinancingType.DEFICIT, FinancingType.FULL):
         return min(approved, max(ZERO, final_costs - other_funds))
     return min(approved, final_costs)
@@ -344,9 +349,7 @@ def _prepare(
     version: ProgramVersion,
     grant_id: str | None,
 ) -> tuple[Grant, Command, str]:
-    if isinstance(cmd, Propose):
-        if grant is not None:
-            raise InvalidTransition(cmd.event, grant.state, allowed_from(cmd.event))
+    if isinstance(cmd, Propose) and grant is None:
         base = draft(grant_id or "(new)", cmd, actor.name)
         return base, resolve(cmd, base, version), NEW
     if grant is None:
@@ -418,7 +421,7 @@ def decide(
     Raises :class:`InvalidTransition` when the lifecycle forbids the event from the grant's
     state, and :class:`RuleViolation` listing every failing rule otherwise.
     """
-    if isinstance(cmd, Propose) and not grant_id:
+    if isinstance(cmd, Propose) and grant is None and not grant_id:
         raise BadInput("a proposal needs the id of the grant it creates")
     evaluation = check(
         grant, cmd, actor=actor, version=version, exposure=exposure, grant_id=grant_id

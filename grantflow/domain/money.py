@@ -20,7 +20,8 @@ _GERMAN_NO_GROUPS = re.compile(r"^\d+,\d{1,2}$")  # 800000,00
 _GERMAN_MULTI_GROUP = re.compile(r"^\d{1,3}(?:\.\d{3}){2,}$")  # 1.250.000
 _ENGLISH = re.compile(r"^\d{1,3}(?:,\d{3})+\.\d{1,2}$")  # 800,000.00
 _AMBIGUOUS_DOT = re.compile(r"^\d{1,3}\.\d{3}$")  # 800.000: 800 thousand or 800.000 EUR?
-_AMBIGUOUS_COMMA = re.compile(r"^\d{1,3}(?:,\d{3})+$")  # 800,000
+_ENGLISH_MULTI_GROUP = re.compile(r"^\d{1,3}(?:,\d{3}){2,}$")  # 1,250,000
+_AMBIGUOUS_COMMA = re.compile(r"^\d{1,3},\d{3}$")  # 800,000: 800 thousand or 800.000 EUR?
 
 
 def money(value: Decimal | int | str) -> Decimal:
@@ -40,8 +41,8 @@ def parse_amount(text: str) -> Decimal:
     """Parse an amount as an official would type it; refuse what could mean two things.
 
     Accepted: ``800000``, ``800000.00``, ``800000,00``, ``800.000,00``, ``1.250.000``,
-    ``800,000.00``. Refused: ``800.000`` and ``800,000`` (eight hundred or eight hundred
-    thousand?), negative amounts, more than two decimal places, anything else.
+    ``800,000.00``, ``1,250,000``. Refused: ``800.000`` and ``800,000`` (eight hundred or eight
+    hundred thousand?), negative amounts, more than two decimal places, anything else.
     """
     s = text.strip().replace("\u00a0", "").replace(" ", "")
     for suffix in ("EUR", "€"):
@@ -60,7 +61,7 @@ def parse_amount(text: str) -> Decimal:
         return money(s)
     if _GERMAN.match(s) or _GERMAN_NO_GROUPS.match(s) or _GERMAN_MULTI_GROUP.match(s):
         return money(s.replace(".", "").replace(",", "."))
-    if _ENGLISH.match(s):
+    if _ENGLISH.match(s) or _ENGLISH_MULTI_GROUP.match(s):
         return money(s.replace(",", ""))
     raise BadInput(
         f"amount {text!r} is not an amount in euros; "
