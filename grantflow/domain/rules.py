@@ -784,6 +784,29 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def proof_due(
+    grant: Grant, version: ProgramVersion, months_after_period_end: int
+) -> tuple[pendulum.Date, str]:
+    """When the proof of use is due (R-PROOF-6M), and why, in words.
+
+    By the end of the ``months_after_period_end``-th month after the funding period ends; a
+    phase with ``proof_months_after_notice`` (MPSC) sets that many months after the notice
+    instead. Shared by :class:`ProofDeadlineRule` and ``grantflow.domain.duties``.
+    """
+    phase = version.phase(grant.phase)
+    if phase and phase.proof_months_after_notice and grant.notice:
+        months = phase.proof_months_after_notice
+        return (
+            add_months(grant.notice.date, months),
+            f"{months} months after the notice of {grant.notice.date.isoformat()}",
+        )
+    return (
+        end_of_month(add_months(grant.period.end, months_after_period_end)),
+        f"end of the {_ordinal(months_after_period_end)} month after the period ended "
+        f"{grant.period.end.isoformat()}",
+    )
+
+
 @attrs.frozen(kw_only=True)
 class ProofDeadlineRule(Rule):
     """The proof of use is due by the end of the n-th month after the funding period ends;
@@ -799,19 +822,7 @@ class ProofDeadlineRule(Rule):
         return {"months": params.integer("months_after_period_end", minimum=1)}
 
     def due(self, ctx: RuleContext) -> tuple[pendulum.Date, str]:
-        g = ctx.grant
-        phase = ctx.version.phase(g.phase)
-        if phase and phase.proof_months_after_notice and g.notice:
-            months = phase.proof_months_after_notice
-            return (
-                add_months(g.notice.date, months),
-                f"{months} months after the notice of {g.notice.date.isoformat()}",
-            )
-        return (
-            end_of_month(add_months(g.period.end, self.months)),
-            f"end of the {_ordinal(self.months)} month after the period ended "
-            f"{g.period.end.isoformat()}",
-        )
+        return proof_due(ctx.grant, ctx.version, self.months)
 
     def check(self, ctx: RuleContext) -> Outcome | None:
         cmd = ctx.command
