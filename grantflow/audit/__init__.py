@@ -1,0 +1,1 @@
+"""Tamper evidence for the log: hash chains, checkpoints, verification."""

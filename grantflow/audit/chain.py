@@ -1,0 +1,165 @@
+"""The hash chains that make the log tamper-evident: canonical bytes and SHA-256 links.
+
+Every log entry is hashed over a **canonical serialization** of its content plus the hash of
+the entry before it in the same chain:
+
+* one chain **per grant** for transition records, in ``seq`` order (``prev_hash`` of seq 1 is
+  :data:`GENESIS`). A writer already holds the grant's row lock when it appends, so chaining
+  per grant serializes nobody who was not serialized anyway;
+* one chain for **refused attempts**, in the order they were recorded;
+* one chain of **checkpoints**: ``grantflow audit digest`` seals the heads of all chains (each
+  grant's last ``(seq, hash)`` and the refused chain's last ``(id, hash)``) into a checkpoint
+  whose hash is the digest an auditor keeps outside the system. Deleting a grant's newest
+  records, a whole grant, or refused attempts after a checkpoint breaks that checkpoint.
+
+Canonical serialization (also implemented, independently, by ``docs/verify_log.py``): the
+entry's fields as a JSON object with keys sorted, no insignificant white space
+(``separators=(",", ":")``), non-ASCII characters kept as UTF-8 (``ensure_ascii=False``), encoded
+as UTF-8. Amounts are strings with two decimals, dates ISO 8601, times ISO 8601 in UTC. The
+hash is the lowercase hex SHA-256 of those bytes. The reference is
+``docs/explanation/audit-chain.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+GENESIS = "0" * 64
+"""``prev_hash`` of the first entry of every chain."""
+
+TRANSITION = "transition"
+REFUSED = "refused"
+CHECKPOINT = "checkpoint"
+
+
+def canonical(payload: Mapping[str, Any]) -> bytes:
+    """The canonical bytes of a payload (sorted keys, compact, UTF-8)."""
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def digest_of(payload: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical bytes of ``payload``."""
+    return hashlib.sha256(canonical(payload)).hexdigest()
+
+
+def transition_payload(
+    *,
+    grant_id: str,
+    seq: int,
+    event: str,
+    from_state: str | None,
+    to_state: str,
+    business_date: str,
+    recorded_at: str,
+    actor: str,
+    reason: str,
+    data: Any,
+    verdicts: Any,
+    guideline_id: str,
+    guideline_version: str,
+    prev_hash: str,
+) -> dict[str, Any]:
+    """What a transition record's hash covers (all values already JSON values)."""
+    return {
+        "kind": TRANSITION,
+        "grant_id": grant_id,
+        "seq": seq,
+        "event": event,
+        "from_state": from_state,
+        "to_state": to_state,
+        "business_date": business_date,
+        "recorded_at": recorded_at,
+        "actor": actor,
+        "reason": reason,
+        "data": data,
+        "verdicts": verdicts,
+        "guideline_id": guideline_id,
+        "guideline_version": guideline_version,
+        "prev_hash": prev_hash,
+    }
+
+
+def refused_payload(
+    *,
+    refused_id: int,
+    grant_id: str | None,
+    event: str,
+    from_state: str | None,
+    business_date: str,
+    recorded_at: str,
+    actor: str,
+    reason: str,
+    data: Any,
+    verdicts: Any,
+    rule_ids: Sequence[str],
+    code: str | None,
+    message: str | None,
+    prev_hash: str,
+) -> dict[str, Any]:
+    """What a refused attempt's hash covers. ``refused_id`` is its place in the refused chain."""
+    return {
+        "kind": REFUSED,
+        "refused_id": refused_id,
+        "grant_id": grant_id,
+        "event": event,
+        "from_state": from_state,
+        "business_date": business_date,
+        "recorded_at": recorded_at,
+        "actor": actor,
+        "reason": reason,
+        "data": data,
+        "verdicts": verdicts,
+        "rule_ids": list(rule_ids),
+        "code": code,
+        "message": message,
+        "prev_hash": prev_hash,
+    }
+
+
+def checkpoint_payload(
+    *,
+    checkpoint_id: int,
+    created_at: str,
+    created_by: str,
+    heads: Sequence[Sequence[Any]],
+    refused_head: Sequence[Any] | None,
+    prev_hash: str,
+) -> dict[str, Any]:
+    """What a checkpoint's hash covers: every grant chain's head ``[grant_id, seq, hash]``
+    (sorted by grant id) and the refused chain's head ``[refused_id, hash]``."""
+    return {
+        "kind": CHECKPOINT,
+        "checkpoint_id": checkpoint_id,
+        "created_at": created_at,
+        "created_by": created_by,
+        "heads": [list(h) for h in sorted(heads, key=lambda h: str(h[0]))],
+        "refused_head": list(refused_head) if refused_head is not None else None,
+        "prev_hash": prev_hash,
+    }
+
+
+def format_digest(checkpoint_id: int, checkpoint_hash: str) -> str:
+    """The digest an auditor keeps: ``gf1-<checkpoint id>-<checkpoint hash>``."""
+    return f"gf1-{checkpoint_id}-{checkpoint_hash}"
+
+
+def parse_digest(text: str) -> tuple[int, str]:
+    """``(checkpoint id, hash)`` from a digest; raises ValueError with a plain sentence."""
+    parts = text.strip().split("-")
+    if (
+        len(parts) != 3
+        or parts[0] != "gf1"
+        or not parts[1].isdigit()
+        or len(parts[2]) != 64
+        or any(c not in "0123456789abcdef" for c in parts[2])
+    ):
+        raise ValueError(
+            f"{text!r} is not a grantflow digest (expected gf1-<number>-<64 hex digits>, "
+            "as printed by 'grantflow audit digest')"
+        )
+    return int(parts[1]), parts[2]
