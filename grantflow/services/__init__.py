@@ -1,1 +1,11 @@
-"""(being written)"""
+"""The service layer: the one public way to change a grantflow database.
+
+:class:`Grantflow` opens a database (or joins a host application's), and carries every grant
+event through load, check, apply and write in one transaction.
+"""
+
+from grantflow.services.app import Bind, Grantflow
+from grantflow.services.results import LoadResult, LogEntry
+from grantflow.store.schema import SchemaMissing, SchemaOutdated
+
+__all__ = ["Bind", "Grantflow", "LoadResult", "LogEntry", "SchemaMissing", "SchemaOutdated"]

@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m benchmarks.<name>``. Not part of the test suite."""

@@ -1,0 +1,680 @@
+"""The service layer: the one public way to change anything in a grantflow database.
+
+Every change is one unit of work. For a grant event it loads the grant (locking its row on
+PostgreSQL), picks the guideline version in force on the event's date, sums the program's
+commitments in SQL where a budget is at stake (after locking the program row on PostgreSQL),
+lets the domain decide, applies the record, and writes the grant snapshot, the money row and the
+transition record, all in ONE transaction. A refused event writes none of them; the refusal is
+recorded in ``refused_attempts`` in a transaction of its own after the rollback.
+
+On SQLite every write transaction begins with ``BEGIN IMMEDIATE`` (grantflow's own engines, see
+:mod:`grantflow.store.engine`), so writers queue for the database's write lock. On top of the
+locks, the grant row's ``version`` column is an optimistic check: the mapper declares it as
+``version_id_col`` (an update through the ORM checks it), and the service's own UPDATE, written
+in Core for speed, carries the same ``WHERE version = <the version read>``; an update of a row
+that changed since it was read fails. A writer that loses a race (a stale version, a deadlock, a
+serialization failure, ``database is locked``, a duplicate key) is retried up to ``retries``
+times with a short jittered backoff, and then gets :class:`~grantflow.errors.ConcurrentUpdate`.
+
+Reads run in read-only transactions (``BEGIN DEFERRED`` on SQLite: they never wait for a
+writer). The transition log is streamed.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import pendulum
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from grantflow.domain import lifecycle
+from grantflow.domain.codec import to_data
+from grantflow.domain.commands import Command, Propose
+from grantflow.domain.dates import utc_now
+from grantflow.domain.guideline import Program, ProgramVersion
+from grantflow.domain.lifecycle import Evaluation
+from grantflow.domain.model import Actor, Event, Grant, Role, State, TransitionRecord
+from grantflow.domain.rules import BUILTIN_KINDS, BudgetRule, Exposure
+from grantflow.errors import (
+    BadInput,
+    GrantflowError,
+    IntegrityFailure,
+    NotFound,
+    Refused,
+)
+from grantflow.guidelines import loader
+from grantflow.services.results import LoadResult, LogEntry
+from grantflow.store import mapping, schema
+from grantflow.store.conflicts import conflict_of
+from grantflow.store.engine import create_engine, read_only, resolve_url, sqlite_file
+from grantflow.store.models import Models, models_for
+from grantflow.store.repository import LogFilter, Store, VersionRef
+
+T = TypeVar("T")
+
+Bind = Engine | sessionmaker[Session] | Session
+"""What grantflow works on: an engine, a host's sessionmaker, or a host's session."""
+
+BACKOFF_SECONDS = 0.01
+"""Base of the jittered backoff between retries (doubles with every attempt)."""
+
+
+class _Refusal(Exception):
+    """Carries a refusal out of the rolled-back transaction, with what to record about it."""
+
+    def __init__(self, error: Refused, values: dict[str, Any]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.values = values
+
+
+class Grantflow:
+    """grantflow on a database: grants, programs, actors and the log.
+
+    Args:
+        engine: an :class:`~sqlalchemy.Engine` (best made with
+            :func:`grantflow.store.create_engine`), a host application's ``sessionmaker``, or
+            a host's :class:`~sqlalchemy.orm.Session`. With a session that is already in a
+            transaction grantflow takes part in it: it flushes but never commits, rolls back
+            or retries (the host decides).
+        table_prefix: put before every table name (``gf_`` gives ``gf_grants``), to share a
+            database with a host application.
+        schema: the PostgreSQL schema of grantflow's tables.
+        clock: where recording times come from (UTC).
+        retries: how often a step that lost a race is tried again before ConcurrentUpdate.
+    """
+
+    def __init__(
+        self,
+        engine: Bind,
+        *,
+        table_prefix: str = "",
+        schema: str | None = None,
+        clock: Callable[[], pendulum.DateTime] = utc_now,
+        retries: int = 3,
+    ) -> None:
+        try:
+            self.models: Models = models_for(table_prefix, schema)
+        except ValueError as exc:
+            raise BadInput(str(exc)) from None
+        self.clock = clock
+        self.retries = max(0, retries)
+        self._owns_engine = False
+        self._session: Session | None = None
+        self._maker: sessionmaker[Session] | None = None
+        self.engine: Engine | None = None
+        if isinstance(engine, Engine):
+            self.engine = engine
+            self._read_engine = read_only(engine)
+        elif isinstance(engine, sessionmaker):
+            self._maker = engine
+        elif isinstance(engine, Session):
+            self._session = engine
+        else:
+            raise BadInput(
+                f"grantflow needs an Engine, a sessionmaker or a Session, not {type(engine)}"
+            )
+        self._versions: dict[tuple[str, str, str], ProgramVersion] = {}
+
+    # -- opening and closing ------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, db: str | Path | None = None, *, create: bool = False, **kw: Any) -> Grantflow:
+        """Open the database ``db`` names: a URL, a SQLite file path, or (``None``) the
+        ``GRANTFLOW_DB`` environment variable or else ``grantflow.sqlite`` in
+        ``platformdirs.user_data_dir("grantflow")``. A ``postgresql://`` URL uses psycopg 3.
+
+        With ``create=True`` the schema is created or upgraded (as :meth:`init`). Otherwise
+        the schema must be there and current: a database without it raises
+        :class:`~grantflow.store.schema.SchemaMissing` (a ``NotFound``: run ``grantflow
+        init``), one written by a newer grantflow :class:`~grantflow.errors.SchemaTooNew`.
+        Keyword arguments go to :class:`Grantflow`.
+        """
+        url = resolve_url(db)
+        path = sqlite_file(url)
+        if path is not None:
+            if create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            elif not path.exists():
+                raise schema.SchemaMissing(
+                    f"there is no grantflow database at {path}; run `grantflow init` to create it"
+                )
+        app = cls(create_engine(url), **kw)
+        app._owns_engine = True
+        try:
+            if create:
+                app.init()
+            else:
+                app.require_schema()
+        except BaseException:
+            app.close()
+            raise
+        return app
+
+    @property
+    def url(self) -> str:
+        """The database grantflow works on, as a URL with any password hidden."""
+        if self.engine is not None:
+            return self.engine.url.render_as_string(hide_password=True)
+        if self._session is not None:
+            bind = self._session.get_bind()
+        else:
+            assert self._maker is not None
+            with self._maker() as session:
+                bind = session.get_bind()
+        return bind.engine.url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release the engine if :meth:`open` made it."""
+        if self._owns_engine and self.engine is not None:
+            self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def require_schema(self) -> None:
+        """Raise unless the database holds grantflow's current schema (see :meth:`open`)."""
+        self._read(lambda store: schema.require_current(store.conn, self.models))
+
+    def init(self, admin: str | None = None) -> None:
+        """Create or upgrade the schema (harmless to repeat) and, if the database has no actor
+        yet, add ``admin`` as its first actor with the admin role.
+
+        Raises Refused if ``admin`` is new but other actors exist (an admin adds people).
+        """
+
+        def op(store: Store) -> None:
+            schema.upgrade(store.conn, self.models)
+            if admin is None:
+                return
+            existing = store.actor_roles(admin)
+            if existing is not None:
+                if Role.ADMIN.value not in existing:
+                    raise Refused(f"{admin} exists but is no admin; an admin gives roles")
+                return
+            if store.has_actors():
+                raise Refused(
+                    f"this database already has actors; only an admin adds {admin} "
+                    f"(`grantflow actor add`)"
+                )
+            first = Actor(name=admin, roles=frozenset({Role.ADMIN}))
+            store.add_actor(first, now=self.clock(), by=None)
+
+        self._write(op)
+
+    # -- transactions -------------------------------------------------------------------------
+
+    def _joined(self) -> bool:
+        return self._session is not None and self._session.in_transaction()
+
+    @contextmanager
+    def _unit(self, *, write: bool) -> Iterator[Store]:
+        """The store on a connection in a transaction: our own (committed at the end, or rolled
+        back on an exception) or the host's (flushed, never committed)."""
+        host = self._session
+        if host is not None:
+            if host.in_transaction():
+                yield Store(host.connection(), self.models)
+                if write:
+                    host.flush()
+                return
+            with host.begin():
+                yield Store(host.connection(), self.models)
+            return
+        if self.engine is not None:
+            with (self.engine if write else self._read_engine).begin() as conn:
+                yield Store(conn, self.models)
+            return
+        assert self._maker is not None
+        with self._maker() as session, session.begin():
+            yield Store(session.connection(), self.models)
+
+    def _write(self, op: Callable[[Store], T]) -> T:
+        """Run ``op`` in one write transaction; retry a lost race; record a refusal."""
+        attempt = 0
+        while True:
+            joined = self._joined()
+            try:
+                with self._unit(write=True) as store:
+                    return op(store)
+            except _Refusal as refusal:
+                try:
+                    self._record_refusal(refusal.values)
+                except GrantflowError as failed:  # the refusal still is the answer
+                    refusal.error.add_note(f"the refused attempt was not recorded: {failed}")
+                raise refusal.error from None
+            except Exception as exc:
+                conflict = conflict_of(exc)
+                if conflict is None:
+                    if isinstance(exc, OperationalError):
+                        raise BadInput(f"the database cannot be used: {exc.orig}") from exc
+                    raise
+                if joined or attempt >= self.retries:
+                    if conflict is exc:
+                        raise
+                    raise conflict from exc
+                attempt += 1
+                time.sleep(random.uniform(0.5, 1.5) * BACKOFF_SECONDS * 2**attempt)
+
+    def _read(self, op: Callable[[Store], T]) -> T:
+        try:
+            with self._unit(write=False) as store:
+                return op(store)
+        except GrantflowError:
+            raise
+        except OperationalError as exc:
+            conflict = conflict_of(exc)
+            if conflict is not None:
+                raise conflict from exc
+            raise BadInput(f"the database cannot be used: {exc.orig}") from exc
+
+    def _record_refusal(self, values: dict[str, Any]) -> None:
+        self._write(lambda store: store.add_refused(values))
+
+    # -- actors -------------------------------------------------------------------------------
+
+    def add_actor(self, name: str, roles: Iterable[Role | str], *, by: str) -> Actor:
+        """Add a person with ``roles``. ``by`` must be an admin. Raises BadInput if the name
+        is taken or a role is unknown, Refused if ``by`` is no admin."""
+        actor = Actor(name=name, roles=_roles(roles))
+
+        def op(store: Store) -> Actor:
+            _require_admin(store.actor(by), f"add {name}")
+            if store.actor_roles(name) is not None:
+                raise BadInput(f"there is already an actor {name!r}")
+            store.add_actor(actor, now=self.clock(), by=by)
+            return actor
+
+        return self._write(op)
+
+    def set_roles(self, name: str, roles: Iterable[Role | str], *, by: str) -> Actor:
+        """Give ``name`` exactly ``roles``. ``by`` must be an admin (and cannot take away their
+        own admin role)."""
+        new_roles = _roles(roles)
+
+        def op(store: Store) -> Actor:
+            _require_admin(store.actor(by), f"change the roles of {name}")
+            store.actor(name)  # raises NotFound
+            if name == by and Role.ADMIN not in new_roles:
+                raise BadInput(f"{by} cannot take away their own admin role")
+            store.set_roles(name, new_roles)
+            return Actor(name=name, roles=new_roles)
+
+        return self._write(op)
+
+    def actor(self, name: str) -> Actor:
+        """The named actor. Raises NotFound."""
+        return self._read(lambda store: store.actor(name))
+
+    def actors(self) -> list[Actor]:
+        """Every actor, by name."""
+        return self._read(lambda store: store.actors())
+
+    # -- programs -----------------------------------------------------------------------------
+
+    def load_program(self, name_or_path: str, *, by: str) -> LoadResult:
+        """Load a packaged guideline (by name) or a guideline file (by path). Admins only.
+
+        Versions already stored with the same content are left alone; a stored version with
+        the same id but different content raises BadInput (grantflow never rewrites history:
+        add a new version), and so does a new version that would take effect before a stored
+        one.
+        """
+        program = loader.load(name_or_path)
+
+        def op(store: Store) -> LoadResult:
+            _require_admin(store.actor(by), f"load program {program.id}")
+            now = self.clock()
+            row = store.program_row(program.id, lock=True)
+            if row is None:
+                store.add_program(program, now=now)
+            elif row.short != program.short:
+                raise BadInput(
+                    f"program {program.id} gives its grants ids starting {row.short}; the file "
+                    f"says {program.short}. grantflow never rewrites history: keep the prefix"
+                )
+            elif row.name != program.name:
+                store.rename_program(program.id, program.name)
+            stored = store.stored_versions(program.id)
+            latest = max((d for _, d in stored.values()), default=None)
+            added: list[str] = []
+            unchanged: list[str] = []
+            for v in program.versions:
+                if v.version in stored:
+                    if stored[v.version][0] != v.content_hash:
+                        raise BadInput(
+                            f"version {v.version} of {program.id} is stored with different "
+                            f"content; grantflow never rewrites history: add a new version"
+                        )
+                    unchanged.append(v.version)
+                    continue
+                if latest is not None and v.effective_from <= latest:
+                    raise BadInput(
+                        f"version {v.version} of {program.id} would take effect "
+                        f"{v.effective_from.isoformat()}, not after the stored versions (latest "
+                        f"from {latest.isoformat()}); grantflow never rewrites history"
+                    )
+                store.add_version(v, now=now, by=by)
+                added.append(v.version)
+            return LoadResult(program.id, tuple(added), tuple(unchanged))
+
+        return self._write(op)
+
+    def program(self, program_id: str) -> Program:
+        """The program with every stored version, rebuilt from the stored documents."""
+        return self._read(lambda store: self._program(store, program_id))
+
+    def programs(self) -> list[Program]:
+        """Every program, by id."""
+        return self._read(lambda store: [self._program(store, p) for p in store.program_ids()])
+
+    def _program(self, store: Store, program_id: str) -> Program:
+        refs = store.version_refs(program_id)
+        if not refs:
+            raise NotFound(f"there is no program {program_id!r}")
+        return Program(
+            id=program_id,
+            name=refs[0].program_name,
+            versions=tuple(self._version(store, ref) for ref in refs),
+            short=refs[0].short,
+        )
+
+    def _version(self, store: Store, ref: VersionRef) -> ProgramVersion:
+        """The parsed version (cached by content hash: documents are read and parsed once)."""
+        key = (ref.program_id, ref.program_name, ref.content_hash)
+        cached = self._versions.get(key)
+        if cached is not None:
+            return cached
+        document = store.version_document(ref.program_id, ref.version)
+        version = loader.version_from_document(document, ref.program_id, ref.program_name)
+        if version.content_hash != ref.content_hash or version.version != ref.version:
+            raise IntegrityFailure(
+                f"the stored document of {ref.program_id} version {ref.version} does not match "
+                f"its content hash {ref.content_hash[:12]}…; it was changed outside grantflow"
+            )
+        self._versions[key] = version
+        return version
+
+    # -- grant events -------------------------------------------------------------------------
+
+    def propose(self, cmd: Propose, *, actor: str) -> Grant:
+        """Record an application. The grant's id is ``<program short>-<year of cmd.date>-<nnnn>``,
+        numbered inside the transaction. Raises RuleViolation / BadInput / NotFound."""
+        if not isinstance(cmd, Propose):
+            raise BadInput(f"propose takes a Propose command, not {type(cmd).__name__}")
+
+        def op(store: Store) -> Grant:
+            who = store.actor(actor)
+            ref = store.version_in_force(cmd.program_id, cmd.date)
+            version = self._version(store, ref)
+            exposure = self._exposure_for(store, version, cmd.event, lock=True)
+            number = store.next_number(cmd.program_id, cmd.date.year)
+            grant_id = f"{ref.short}-{cmd.date.year}-{number:04d}"
+            now = self.clock()
+            try:
+                record = lifecycle.decide(
+                    None,
+                    cmd,
+                    actor=who,
+                    version=version,
+                    recorded_at=now,
+                    exposure=exposure,
+                    grant_id=grant_id,
+                )
+            except Refused as err:
+                raise self._refusal(
+                    err, None, cmd, who, version, exposure, now, grant_id=grant_id
+                ) from None
+            after = lifecycle.apply(None, record)
+            store.insert_grant(after, now=now)
+            store.insert_record(record, after)
+            return after
+
+        return self._write(op)
+
+    def act(self, grant_id: str, cmd: Command, *, actor: str) -> Grant:
+        """Apply any event but a proposal to grant ``grant_id``; returns the grant after it.
+
+        Raises RuleViolation or InvalidTransition (recorded in ``refused_attempts``), NotFound,
+        BadInput, or ConcurrentUpdate when the step kept losing races.
+        """
+        if isinstance(cmd, Propose):
+            raise BadInput("a proposal creates a grant: use propose, not act")
+        if not isinstance(cmd, Command):
+            raise BadInput(f"{cmd!r} is not a grantflow command")
+
+        def op(store: Store) -> Grant:
+            grant, who, ref = store.step(grant_id, actor, cmd.date, lock=True)
+            version = self._version(store, ref)
+            exposure = self._exposure_for(store, version, cmd.event, lock=True)
+            now = self.clock()
+            try:
+                record = lifecycle.decide(
+                    grant, cmd, actor=who, version=version, recorded_at=now, exposure=exposure
+                )
+            except Refused as err:
+                raise self._refusal(err, grant, cmd, who, version, exposure, now) from None
+            after = lifecycle.apply(grant, record)
+            store.update_grant(grant, after, now=now)  # … WHERE version = <the version read>
+            store.insert_record(record, after)
+            return after
+
+        return self._write(op)
+
+    def check(self, grant_id: str | None, cmd: Command, *, actor: str) -> Evaluation:
+        """Every verdict ``cmd`` would get, without changing anything (not even the log of
+        refused attempts). ``grant_id`` is ``None`` for a proposal."""
+
+        def op(store: Store) -> Evaluation:
+            who = store.actor(actor)
+            grant: Grant | None = None
+            if isinstance(cmd, Propose):
+                program_id = cmd.program_id
+            else:
+                if grant_id is None:
+                    raise BadInput(f"{cmd.event} needs the id of the grant it acts on")
+                grant = store.grant(grant_id)
+                program_id = grant.program_id
+            version = self._version(store, store.version_in_force(program_id, cmd.date))
+            exposure = self._exposure_for(store, version, cmd.event, lock=False)
+            return lifecycle.check(
+                grant, cmd, actor=who, version=version, exposure=exposure, grant_id=grant_id
+            )
+
+        return self._read(op)
+
+    def _exposure_for(
+        self, store: Store, version: ProgramVersion, event: Event, *, lock: bool
+    ) -> Exposure | None:
+        """The budget sums, if a rule judging ``event`` may look at them (approve and amend,
+        budget rules, rule kinds from plugins). With ``lock`` the program row is locked first,
+        so no other budget decision of the program runs in between."""
+        if not _needs_exposure(version, event):
+            return None
+        if lock:
+            store.lock_program(version.program_id)
+        return store.exposure(version.program_id)
+
+    def _refusal(
+        self,
+        err: Refused,
+        grant: Grant | None,
+        cmd: Command,
+        who: Actor,
+        version: ProgramVersion,
+        exposure: Exposure | None,
+        now: pendulum.DateTime,
+        *,
+        grant_id: str | None = None,
+    ) -> _Refusal:
+        """What to record about a refused step: every verdict, the failing rules, the command."""
+        try:
+            evaluation = lifecycle.check(
+                grant, cmd, actor=who, version=version, exposure=exposure, grant_id=grant_id
+            )
+            verdicts = evaluation.verdicts
+            rule_ids = [v.rule_id for v in evaluation.failures]
+        except GrantflowError:  # pragma: no cover - check raises only what decide raised
+            verdicts, rule_ids = (), []
+        if not rule_ids:
+            rule_ids = list(getattr(err, "rule_ids", ())) or ["GF-LIFECYCLE"]
+        values = {
+            "recorded_at": now,
+            "actor": who.name,
+            "event": cmd.event.value,
+            "grant_id": grant.id if grant else None,
+            "from_state": grant.state.value if grant else None,
+            "business_date": cmd.date,
+            "reason": cmd.reason,
+            "code": err.code,
+            "message": str(err),
+            "rule_ids": rule_ids,
+            "verdicts": mapping.verdicts_to_json(verdicts),
+            "data": to_data(cmd),
+            "guideline_id": version.program_id,
+            "guideline_version": version.version,
+        }
+        return _Refusal(err, values)
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def grant(self, grant_id: str, *, as_of: pendulum.Date | None = None) -> Grant:
+        """The grant now, or (``as_of``) as it stood at the end of that business date: the
+        replay of its records dated on or before it. Raises NotFound (also if the grant did not
+        exist yet on ``as_of``)."""
+
+        def op(store: Store) -> Grant:
+            if as_of is None:
+                return store.grant(grant_id)
+            records = store.records(grant_id)
+            if not records:
+                raise NotFound(f"there is no grant {grant_id!r}")
+            grant = lifecycle.replay_as_of(records, as_of)
+            if grant is None:
+                raise NotFound(
+                    f"grant {grant_id} did not exist yet on {as_of.isoformat()} (proposed "
+                    f"{records[0].business_date.isoformat()})"
+                )
+            return grant
+
+        return self._read(op)
+
+    def grants(
+        self,
+        *,
+        program: str | None = None,
+        state: State | None = None,
+        region: str | None = None,
+    ) -> list[Grant]:
+        """The grants matching every filter given, by id."""
+        wanted = _enum(State, state, "state") if state is not None else None
+        return self._read(lambda store: store.grants(program=program, state=wanted, region=region))
+
+    def records(self, grant_id: str) -> list[TransitionRecord]:
+        """The grant's transition records in order. Raises NotFound."""
+
+        def op(store: Store) -> list[TransitionRecord]:
+            records = store.records(grant_id)
+            if not records and not store.grant_exists(grant_id):
+                raise NotFound(f"there is no grant {grant_id!r}")
+            return records
+
+        return self._read(op)
+
+    def log(
+        self,
+        *,
+        grant_id: str | None = None,
+        program: str | None = None,
+        actor: str | None = None,
+        event: Event | str | None = None,
+        since: pendulum.Date | None = None,
+        until: pendulum.Date | None = None,
+        include_refused: bool = True,
+    ) -> Iterator[LogEntry]:
+        """The log in recorded order, streamed: transitions and (``include_refused``) refused
+        attempts. ``since``/``until`` bound the business date (both inclusive)."""
+        f = LogFilter(
+            grant_id=grant_id,
+            program=program,
+            actor=actor,
+            event=_enum(Event, event, "event").value if event is not None else None,
+            since=since,
+            until=until,
+            include_refused=include_refused,
+        )
+        return self._stream_log(f)
+
+    def _stream_log(self, f: LogFilter) -> Iterator[LogEntry]:
+        try:
+            with self._unit(write=False) as store:
+                for row in store.log_rows(f):
+                    yield LogEntry(**mapping.log_values(row))
+        except OperationalError as exc:
+            raise BadInput(f"the database cannot be used: {exc.orig}") from exc
+
+    def exposure(self, program_id: str, *, as_of: pendulum.Date | None = None) -> Exposure:
+        """What the program's grants bind (summed in SQL), now or at the end of ``as_of``."""
+
+        def op(store: Store) -> Exposure:
+            if store.program_row(program_id) is None:
+                raise NotFound(f"there is no program {program_id!r}")
+            return store.exposure(program_id, as_of)
+
+        return self._read(op)
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _enum(cls: type[E], value: object, what: str) -> E:
+    try:
+        return cls(value)
+    except ValueError:
+        known = ", ".join(str(x.value) for x in cls)
+        raise BadInput(f"{value!r} is not a {what}; known: {known}") from None
+
+
+def _roles(roles: Iterable[Role | str]) -> frozenset[Role]:
+    out: set[Role] = set()
+    for r in roles:
+        try:
+            out.add(Role(r))
+        except ValueError:
+            known = ", ".join(x.value for x in Role)
+            raise BadInput(f"{r!r} is not a role; roles are {known}") from None
+    return frozenset(out)
+
+
+def _require_admin(actor: Actor, what: str) -> None:
+    if not actor.has(Role.ADMIN):
+        raise Refused(f"{actor.name} may not {what}: that needs the admin role")
+
+
+def _needs_exposure(version: ProgramVersion, event: Event) -> bool:
+    if event in (Event.APPROVE, Event.AMEND):
+        return True
+    return any(
+        event in rule.events and (isinstance(rule, BudgetRule) or rule.kind not in BUILTIN_KINDS)
+        for rule in version.rules
+    )
+
+
+__all__ = ["Bind", "Grantflow"]

@@ -1,0 +1,77 @@
+"""What the service layer returns besides domain objects: load results and log entries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import pendulum
+
+from grantflow.domain.model import Event, State, TransitionRecord, Verdict
+
+
+@attrs.frozen
+class LoadResult:
+    """The outcome of loading a guideline file: which versions were new, which already stored."""
+
+    program_id: str
+    added: tuple[str, ...]
+    unchanged: tuple[str, ...]
+
+
+@attrs.frozen(kw_only=True)
+class LogEntry:
+    """One line of the log: a transition record, or a refused attempt (``refused=True``).
+
+    For a refused attempt ``seq`` and ``to_state`` are ``None``, ``grant_id`` is ``None`` for a
+    refused proposal, ``rule_ids`` names the rules that refused (``GF-LIFECYCLE`` when the
+    lifecycle did) and ``verdicts`` holds every verdict of the attempt. ``id`` is the row's id
+    in its table (transitions and refused attempts count separately); entries come in the
+    order they were recorded.
+    """
+
+    id: int
+    refused: bool
+    grant_id: str | None
+    seq: int | None
+    event: Event
+    from_state: State | None
+    to_state: State | None
+    business_date: pendulum.Date
+    recorded_at: pendulum.DateTime
+    actor: str
+    reason: str
+    data: Mapping[str, Any]
+    verdicts: tuple[Verdict, ...]
+    guideline_id: str | None
+    guideline_version: str | None
+    rule_ids: tuple[str, ...] = ()
+    code: str | None = None
+    message: str | None = None
+
+    @property
+    def record(self) -> TransitionRecord | None:
+        """The transition record of this entry (``None`` for a refused attempt)."""
+        if self.refused:
+            return None
+        assert self.grant_id is not None and self.seq is not None and self.to_state is not None
+        assert self.guideline_id is not None and self.guideline_version is not None
+        return TransitionRecord(
+            grant_id=self.grant_id,
+            seq=self.seq,
+            event=self.event,
+            from_state=self.from_state,
+            to_state=self.to_state,
+            business_date=self.business_date,
+            recorded_at=self.recorded_at,
+            actor=self.actor,
+            reason=self.reason,
+            data=self.data,
+            verdicts=self.verdicts,
+            guideline_id=self.guideline_id,
+            guideline_version=self.guideline_version,
+        )
+
+
+__all__ = ["LoadResult", "LogEntry"]

@@ -1,0 +1,165 @@
+"""Where the database is and how grantflow connects to it.
+
+:func:`resolve_url` turns what a caller gives into a SQLAlchemy URL:
+
+* a URL (``postgresql+psycopg://…``, ``sqlite:///…``): used as it is, except that a plain
+  ``postgresql://`` (or ``postgres://``) URL is given the psycopg 3 driver;
+* anything else is a path to a SQLite file;
+* nothing: the ``GRANTFLOW_DB`` environment variable, and without it the file
+  ``grantflow.sqlite`` in the user's data directory
+  (``platformdirs.user_data_dir("grantflow")``, for example
+  ``~/.local/share/grantflow/grantflow.sqlite`` on Linux).
+
+:func:`create_engine` opens SQLite with WAL, foreign keys on, a busy timeout and
+``BEGIN IMMEDIATE`` for write transactions (the documented pysqlite recipe: pysqlite's own
+transaction handling is switched off and SQLAlchemy's ``begin`` event emits the ``BEGIN``), so a
+write transaction holds the database's write lock from its first statement. Read-only work runs
+on :func:`read_only` engines, which begin with a plain (deferred) ``BEGIN``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import sqlalchemy as sa
+from sqlalchemy import URL, Engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from grantflow.errors import BadInput
+
+ENV_VAR = "GRANTFLOW_DB"
+"""Environment variable naming the database when the caller names none."""
+
+DEFAULT_FILENAME = "grantflow.sqlite"
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite writer waits for the write lock before giving up (``database is locked``)."""
+
+BEGIN_OPTION = "grantflow_begin"
+"""Execution option read by the SQLite ``begin`` hook: ``IMMEDIATE`` (default) or ``DEFERRED``."""
+
+
+def default_path() -> Path:
+    """The database file used when nothing names one:
+    ``platformdirs.user_data_dir("grantflow") / "grantflow.sqlite"``."""
+    return Path(platformdirs.user_data_dir("grantflow")) / DEFAULT_FILENAME
+
+
+def resolve_url(db: str | os.PathLike[str] | URL | None = None) -> URL:
+    """The database URL for ``db``, ``$GRANTFLOW_DB`` or the default file (module docstring)."""
+    if isinstance(db, URL):
+        return _with_driver(db)
+    value = os.fspath(db) if db is not None else os.environ.get(ENV_VAR) or None
+    if value is None:
+        return sqlite_url(default_path())
+    value = value.strip()
+    if not value:
+        raise BadInput("the database must not be empty: give a URL or a file path")
+    if "://" in value or value.startswith("sqlite:"):
+        try:
+            return _with_driver(make_url(value))
+        except ArgumentError as exc:
+            raise BadInput(f"{value!r} is not a database URL: {exc}") from None
+    return sqlite_url(Path(value))
+
+
+def sqlite_url(path: Path) -> URL:
+    """``sqlite:///<absolute path>``."""
+    return URL.create("sqlite", database=str(path.expanduser().resolve()))
+
+
+def _with_driver(url: URL) -> URL:
+    if url.drivername in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg")
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
+        raise BadInput(
+            f"grantflow talks to PostgreSQL through psycopg 3; use a postgresql+psycopg:// URL "
+            f"(got {url.drivername})"
+        )
+    return url
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; ``None`` for in-memory databases and other databases."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        return None
+    return Path(database)
+
+
+def create_engine(db: str | os.PathLike[str] | URL | None = None, **kw: Any) -> Engine:
+    """An engine for ``db`` (see :func:`resolve_url`), configured as grantflow needs it.
+
+    Keyword arguments go to :func:`sqlalchemy.create_engine`.
+    """
+    url = resolve_url(db)
+    if url.get_backend_name() == "sqlite":
+        if sqlite_file(url) is None:
+            kw.setdefault("poolclass", StaticPool)
+            kw.setdefault("connect_args", {"check_same_thread": False})
+        engine = sa.create_engine(url, **kw)
+        configure_sqlite(engine)
+        return engine
+    if url.get_backend_name() == "postgresql":
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:  # pragma: no cover - depends on the installation
+            raise BadInput(
+                "PostgreSQL needs psycopg 3: pip install 'grantflow[postgres]'"
+            ) from None
+    return sa.create_engine(url, **kw)
+
+
+def configure_sqlite(engine: Engine, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
+    """Apply grantflow's SQLite set-up to ``engine`` (before it opens its first connection).
+
+    WAL journal, foreign keys, a busy timeout, pysqlite's own transaction handling off, and a
+    ``begin`` hook emitting ``BEGIN IMMEDIATE`` (``BEGIN DEFERRED`` on :func:`read_only`
+    engines). This changes how every transaction on ``engine`` begins, so apply it only to an
+    engine whose users expect that.
+    """
+
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # pysqlite emits no BEGIN of its own
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+        finally:
+            cursor.close()
+
+    def on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        conn.exec_driver_sql("BEGIN DEFERRED" if mode == "DEFERRED" else "BEGIN IMMEDIATE")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", on_begin)
+
+
+def read_only(engine: Engine) -> Engine:
+    """``engine`` for read-only transactions: on SQLite they begin ``DEFERRED`` and so do not
+    take the write lock. Other databases are not affected."""
+    return engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+
+
+__all__ = [
+    "DEFAULT_FILENAME",
+    "ENV_VAR",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "configure_sqlite",
+    "create_engine",
+    "default_path",
+    "read_only",
+    "resolve_url",
+    "sqlite_file",
+    "sqlite_url",
+]

@@ -1,0 +1,372 @@
+"""The typed ORM models: grantflow's tables, built per table prefix and schema.
+
+grantflow keeps its tables in its own :class:`~sqlalchemy.MetaData`, so it can live in a host
+application's database beside the host's tables: optionally in a PostgreSQL ``schema`` and/or
+with every table name behind a ``prefix`` (``gf_grants``). The columns are declared once, on the
+``*Columns`` classes below (``Mapped[...]`` annotations, read by mypy and by the declarative
+mapper); :func:`models_for` turns them into mapped classes for one (prefix, schema) and caches
+them, so every :class:`~grantflow.services.Grantflow` with the same layout shares one set.
+
+Tables (without prefix):
+
+``actors``            people and their roles
+``programs``          funding programs (id, name, short prefix of grant ids)
+``program_versions``  every guideline version ever loaded: its resolved document and hash
+``grant_numbers``     the last grant number per program and year (id allocation)
+``grants``            the current snapshot of every grant (JSON) plus query and money columns;
+                      ``version`` is the mapper's ``version_id_col``
+``transitions``       the transition log; ``id`` is the global order, ``(grant_id, seq)`` unique
+``notices``           grant, amendment and revocation notices (one per such transition)
+``disbursements``     payments (one per ``disburse`` transition)
+``refused_attempts``  steps the rules or the lifecycle refused (who, what, which rules)
+
+The domain never sees these classes: :mod:`grantflow.store.mapping` converts between them and
+the domain objects, in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import pendulum
+from sqlalchemy import (
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from grantflow.store.types import BusinessDate, Money, UTCDateTime, json_type
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint and index names (Alembic needs named constraints to change them later)."""
+
+TABLES = (
+    "actors",
+    "programs",
+    "program_versions",
+    "grant_numbers",
+    "grants",
+    "transitions",
+    "notices",
+    "disbursements",
+    "refused_attempts",
+)
+"""grantflow's table names without prefix, parents before children."""
+
+NAME = 200  # names of actors, titles ...
+ID = 100  # program ids, grant ids, version ids
+
+
+class _Row:
+    """What every row class has (for the type checker: the declarative keyword constructor)."""
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **kw: Any) -> None: ...
+
+
+class ActorColumns(_Row):
+    """``actors``: a person acting in grantflow, with the roles an admin gave them."""
+
+    name: Mapped[str] = mapped_column(String(NAME), primary_key=True)
+    roles: Mapped[list[str]] = mapped_column(json_type())
+    created_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(NAME))
+
+
+class ProgramColumns(_Row):
+    """``programs``: a funding program."""
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    name: Mapped[str] = mapped_column(String(NAME))
+    short: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
+
+
+class ProgramVersionColumns(_Row):
+    """``program_versions``: one guideline version as loaded, never rewritten."""
+
+    program_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    version: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    effective_from: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+    content_hash: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, Any]] = mapped_column(json_type())
+    loaded_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
+    loaded_by: Mapped[str | None] = mapped_column(String(NAME))
+
+
+class GrantNumberColumns(_Row):
+    """``grant_numbers``: the last number given out per program and year."""
+
+    program_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class GrantColumns(_Row):
+    """``grants``: a grant's current snapshot plus the columns queries and budget sums use."""
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(ID))
+    title: Mapped[str] = mapped_column(Text)
+    applicant: Mapped[str] = mapped_column(String(NAME))
+    state: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str | None] = mapped_column(String(ID))
+    focus: Mapped[str | None] = mapped_column(String(ID))
+    call: Mapped[str | None] = mapped_column(String(ID))
+    phase: Mapped[str | None] = mapped_column(String(ID))
+    eligible_costs: Mapped[Decimal] = mapped_column(Money())
+    private_funds: Mapped[Decimal] = mapped_column(Money())
+    requested_amount: Mapped[Decimal] = mapped_column(Money())
+    approved_amount: Mapped[Decimal] = mapped_column(Money())
+    committed_amount: Mapped[Decimal] = mapped_column(Money())
+    disbursed_amount: Mapped[Decimal] = mapped_column(Money())
+    period_start: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+    period_end: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+    received_on: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+    last_business_date: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+    version: Mapped[int] = mapped_column(Integer)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(json_type())
+    updated_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        # The domain's version (the seq of the last record) is the row version: an UPDATE
+        # carries ``WHERE version = <the version read>`` and fails if another writer won.
+        table = cls.__table__  # type: ignore[attr-defined]
+        return {"version_id_col": table.c.version, "version_id_generator": False}
+
+
+class TransitionColumns(_Row):
+    """``transitions``: one row per step. ``id`` orders the whole log."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grant_id: Mapped[str] = mapped_column(String(ID))
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    business_date: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+    recorded_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(NAME))
+    reason: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(json_type())
+    verdicts: Mapped[list[dict[str, Any]]] = mapped_column(json_type())
+    guideline_id: Mapped[str] = mapped_column(String(ID))
+    guideline_version: Mapped[str] = mapped_column(String(ID))
+    committed_amount: Mapped[Decimal] = mapped_column(Money())
+    """The grant's commitment after this step (budget sums at a past date)."""
+
+
+class NoticeColumns(_Row):
+    """``notices``: a grant notice, amendment notice or revocation notice, keyed like the
+    transition that issued it (``grant_id``, ``seq``)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grant_id: Mapped[str] = mapped_column(String(ID))
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(NAME))
+    date: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+    amount: Mapped[Decimal] = mapped_column(Money())
+    period_start: Mapped[pendulum.Date | None] = mapped_column(BusinessDate())
+    period_end: Mapped[pendulum.Date | None] = mapped_column(BusinessDate())
+
+
+class DisbursementColumns(_Row):
+    """``disbursements``: one payment, keyed like the transition that made it
+    (``grant_id``, ``seq``; a foreign key to ``transitions``)."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    grant_id: Mapped[str] = mapped_column(String(ID))
+    seq: Mapped[int] = mapped_column(Integer)
+    date: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+    amount: Mapped[Decimal] = mapped_column(Money())
+    needed_by: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+
+
+class RefusedAttemptColumns(_Row):
+    """``refused_attempts``: a step the rules or the lifecycle refused. Written after the
+    refused transaction rolled back, in a transaction of its own."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    recorded_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(NAME))
+    event: Mapped[str] = mapped_column(String(20))
+    grant_id: Mapped[str | None] = mapped_column(String(ID))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    business_date: Mapped[pendulum.Date] = mapped_column(BusinessDate())
+    reason: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(String(60))
+    message: Mapped[str] = mapped_column(Text)
+    rule_ids: Mapped[list[str]] = mapped_column(json_type())
+    verdicts: Mapped[list[dict[str, Any]]] = mapped_column(json_type())
+    data: Mapped[dict[str, Any]] = mapped_column(json_type())
+    guideline_id: Mapped[str | None] = mapped_column(String(ID))
+    guideline_version: Mapped[str | None] = mapped_column(String(ID))
+    after_transition: Mapped[int | None] = mapped_column(Integer)
+    """The newest transition id when the attempt was recorded: places it in the log's order."""
+
+
+@attrs.frozen(eq=False)
+class Models:
+    """grantflow's mapped classes and tables for one table prefix and schema."""
+
+    prefix: str
+    schema: str | None
+    metadata: MetaData
+    Actor: type[ActorColumns]
+    Program: type[ProgramColumns]
+    ProgramVersion: type[ProgramVersionColumns]
+    GrantNumber: type[GrantNumberColumns]
+    Grant: type[GrantColumns]
+    Transition: type[TransitionColumns]
+    Notice: type[NoticeColumns]
+    Disbursement: type[DisbursementColumns]
+    RefusedAttempt: type[RefusedAttemptColumns]
+
+    @property
+    def version_table(self) -> str:
+        """The name of Alembic's version table for this layout."""
+        return f"{self.prefix}alembic_version"
+
+    def table_names(self) -> tuple[str, ...]:
+        """The full table names (with prefix, without schema), parents first."""
+        return tuple(self.prefix + t for t in TABLES)
+
+
+def _check_layout(prefix: str, schema: str | None) -> None:
+    if prefix and not (prefix.replace("_", "").isalnum() and prefix.isascii()):
+        raise ValueError(f"table prefix {prefix!r} may hold only ASCII letters, digits and _")
+    if schema is not None and not (
+        schema and schema.replace("_", "").isalnum() and schema.isascii()
+    ):
+        raise ValueError(f"schema {schema!r} may hold only ASCII letters, digits and _")
+
+
+@functools.cache
+def models_for(prefix: str = "", schema: str | None = None) -> Models:
+    """The mapped classes for tables named ``<prefix><table>`` in ``schema`` (cached).
+
+    Raises ValueError for a prefix or schema that is not a plain identifier.
+    """
+    _check_layout(prefix, schema)
+
+    def ref(table: str, *columns: str) -> list[str]:
+        qualified = f"{schema}.{prefix}{table}" if schema else f"{prefix}{table}"
+        return [f"{qualified}.{c}" for c in columns]
+
+    def fk(cols: list[str], table: str, *ref_cols: str) -> ForeignKeyConstraint:
+        return ForeignKeyConstraint(cols, ref(table, *ref_cols))
+
+    class Base(DeclarativeBase):
+        metadata = MetaData(naming_convention=NAMING_CONVENTION, schema=schema)
+
+    class Actor(ActorColumns, Base):
+        __tablename__ = prefix + "actors"
+
+    class Program(ProgramColumns, Base):
+        __tablename__ = prefix + "programs"
+
+    class ProgramVersion(ProgramVersionColumns, Base):
+        __tablename__ = prefix + "program_versions"
+        __table_args__ = (fk(["program_id"], "programs", "id"),)
+
+    class GrantNumber(GrantNumberColumns, Base):
+        __tablename__ = prefix + "grant_numbers"
+        __table_args__ = (fk(["program_id"], "programs", "id"),)
+
+    class Grant(GrantColumns, Base):
+        __tablename__ = prefix + "grants"
+        __table_args__ = (
+            fk(["program_id"], "programs", "id"),
+            Index(None, "program_id"),
+            Index(None, "state"),
+            Index(None, "region"),
+            Index(None, "focus"),
+            Index(None, "call"),
+            Index(None, "period_end"),
+        )
+
+    class Transition(TransitionColumns, Base):
+        __tablename__ = prefix + "transitions"
+        __table_args__ = (
+            fk(["grant_id"], "grants", "id"),
+            fk(["actor"], "actors", "name"),
+            UniqueConstraint("grant_id", "seq"),
+            Index(None, "actor"),
+            Index(None, "event"),
+            Index(None, "business_date"),
+            Index(None, "guideline_id"),
+            {"sqlite_autoincrement": True},
+        )
+
+    class Notice(NoticeColumns, Base):
+        __tablename__ = prefix + "notices"
+        __table_args__ = (
+            # the money row and the record that made it: same grant, same seq
+            fk(["grant_id", "seq"], "transitions", "grant_id", "seq"),
+            UniqueConstraint("grant_id", "seq"),
+        )
+
+    class Disbursement(DisbursementColumns, Base):
+        __tablename__ = prefix + "disbursements"
+        __table_args__ = (
+            # the money row and the record that made it: same grant, same seq
+            fk(["grant_id", "seq"], "transitions", "grant_id", "seq"),
+            UniqueConstraint("grant_id", "seq"),
+        )
+
+    class RefusedAttempt(RefusedAttemptColumns, Base):
+        __tablename__ = prefix + "refused_attempts"
+        __table_args__ = (
+            Index(None, "grant_id"),
+            Index(None, "actor"),
+            {"sqlite_autoincrement": True},
+        )
+
+    return Models(
+        prefix=prefix,
+        schema=schema,
+        metadata=Base.metadata,
+        Actor=Actor,
+        Program=Program,
+        ProgramVersion=ProgramVersion,
+        GrantNumber=GrantNumber,
+        Grant=Grant,
+        Transition=Transition,
+        Notice=Notice,
+        Disbursement=Disbursement,
+        RefusedAttempt=RefusedAttempt,
+    )
+
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "TABLES",
+    "ActorColumns",
+    "DisbursementColumns",
+    "GrantColumns",
+    "GrantNumberColumns",
+    "Models",
+    "NoticeColumns",
+    "ProgramColumns",
+    "ProgramVersionColumns",
+    "RefusedAttemptColumns",
+    "TransitionColumns",
+    "models_for",
+]

@@ -1,0 +1,562 @@
+"""Reads and writes on one connection; the caller owns the transaction.
+
+:class:`Store` is what the service layer talks to. It never begins, commits or rolls back; it
+runs the queries (``SELECT … FOR UPDATE`` where a step needs a row to stay put, the budget sums
+in SQL) and writes rows. It speaks SQLAlchemy Core on the typed models' tables: statements are
+built once per table layout (:class:`Statements`), because on SQLite building a statement costs
+more than running it. Converting rows to domain objects is :mod:`grantflow.store.mapping`'s job.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pendulum
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Row, RowMapping
+from sqlalchemy.orm import aliased
+from sqlalchemy.types import Integer, String
+
+from grantflow.domain.guideline import Program, ProgramVersion
+from grantflow.domain.model import Actor, Grant, Role, State, TransitionRecord
+from grantflow.domain.money import ZERO
+from grantflow.domain.rules import Exposure
+from grantflow.errors import BadInput, ConcurrentUpdate, NotFound
+from grantflow.store import mapping
+from grantflow.store.models import Models
+from grantflow.store.types import json_type
+
+
+@attrs.frozen
+class VersionRef:
+    """Which guideline version is in force, and what to rebuild it from."""
+
+    program_id: str
+    program_name: str
+    short: str
+    version: str
+    content_hash: str
+
+
+@attrs.frozen
+class LogFilter:
+    """What :meth:`Store.log_rows` selects (``None``: no restriction)."""
+
+    grant_id: str | None = None
+    program: str | None = None
+    actor: str | None = None
+    event: str | None = None
+    since: pendulum.Date | None = None
+    until: pendulum.Date | None = None
+    include_refused: bool = True
+
+
+class Statements:
+    """The statements of the hot path, built once per table layout (building a statement costs
+    more than running it on SQLite)."""
+
+    def __init__(self, m: Models) -> None:
+        A, P, V, G, T = m.Actor, m.Program, m.ProgramVersion, m.Grant, m.Transition
+        self.actor_roles = select(A.roles).where(A.name == bindparam("name"))
+        self.grant_snapshot = select(G.snapshot, G.version).where(G.id == bindparam("id"))
+
+        table = G.__table__  # type: ignore[attr-defined]
+        # the optimistic check the mapper's version_id_col makes, written out for Core:
+        self.update_grant = (
+            update(G)
+            .where(G.id == bindparam("where_id"), G.version == bindparam("where_version"))
+            .values({c: bindparam(f"new_{c}", type_=table.c[c].type) for c in mapping.CHANGING})
+        )
+        self.version_in_force = (
+            select(P.name, P.short, V.version, V.content_hash)
+            .join(V, V.program_id == P.id)
+            .where(P.id == bindparam("pid"), V.effective_from <= bindparam("day"))
+            .order_by(V.effective_from.desc())
+            .limit(1)
+        )
+        # Row locks are FOR NO KEY UPDATE: they keep other writers of the row out, but not the
+        # foreign-key checks of inserts that merely refer to it (a proposal in the program,
+        # the records of the grant).
+        self.lock_program = (
+            select(P.id).where(P.id == bindparam("pid")).with_for_update(key_share=True)
+        )
+        # Everything a step on an existing grant reads, in one round trip: the grant row, the
+        # actor's roles and the guideline version in force on the step's date.
+        V2 = aliased(V)
+        in_force = (
+            select(func.max(V2.effective_from))
+            .where(V2.program_id == G.program_id, V2.effective_from <= bindparam("day"))
+            .scalar_subquery()
+        )
+        self.step_context = (
+            select(
+                G.snapshot,
+                G.version,
+                select(A.roles)
+                .where(A.name == bindparam("actor"))
+                .scalar_subquery()
+                .label("roles"),
+                P.name.label("program_name"),
+                P.short,
+                V.version.label("guideline_version"),
+                V.content_hash,
+            )
+            .select_from(G)
+            .join(P, P.id == G.program_id)
+            .outerjoin(V, and_(V.program_id == G.program_id, V.effective_from == in_force))
+            .where(G.id == bindparam("id"))
+        )
+        self.step_context_for_update = self.step_context.with_for_update(of=G, key_share=True)
+        self.exposure_now = (
+            select(G.region, G.call, func.sum(G.committed_amount))
+            .where(G.program_id == bindparam("pid"))
+            .group_by(G.region, G.call)
+        )
+        self.insert_grant = insert(G)
+        self.insert_transition = insert(T)
+        self.insert_disbursement = insert(m.Disbursement)
+        self.insert_notice = insert(m.Notice)
+        self.insert_refused = insert(m.RefusedAttempt)
+        self.last_transition = select(func.max(T.id))
+        N = m.GrantNumber.__table__  # type: ignore[attr-defined]
+        self.next_number: dict[str, Any] = {}
+        for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert)):
+            self.next_number[dialect] = (
+                make(N)
+                .values(program_id=bindparam("pid"), year=bindparam("year"), last_number=literal(1))
+                .on_conflict_do_update(
+                    index_elements=[N.c.program_id, N.c.year],
+                    set_={"last_number": N.c.last_number + 1},
+                )
+                .returning(N.c.last_number)
+            )
+
+
+@functools.cache
+def statements(models: Models) -> Statements:
+    """The (cached) hot-path statements for ``models``."""
+    return Statements(models)
+
+
+class Store:
+    """grantflow's queries on one connection (in the caller's transaction)."""
+
+    def __init__(self, conn: Connection, models: Models) -> None:
+        self.conn = conn
+        self.m = models
+        self.q = statements(models)
+        self.dialect = conn.dialect.name
+
+    # -- actors -------------------------------------------------------------------------------
+
+    def actor(self, name: str) -> Actor:
+        """The named actor. Raises NotFound (with a hint to ``grantflow actor add``)."""
+        roles = self.conn.execute(self.q.actor_roles, {"name": name}).scalar_one_or_none()
+        if roles is None:
+            raise NotFound(
+                f"there is no actor {name!r}; an admin adds people with `grantflow actor add`"
+            )
+        return mapping.actor_from_values(name, roles)
+
+    def actors(self) -> list[Actor]:
+        """Every actor, by name."""
+        rows = self.conn.execute(
+            select(self.m.Actor.name, self.m.Actor.roles).order_by(self.m.Actor.name)
+        )
+        return [mapping.actor_from_values(name, roles) for name, roles in rows]
+
+    def has_actors(self) -> bool:
+        """Whether any actor exists."""
+        return self.conn.execute(select(self.m.Actor.name).limit(1)).first() is not None
+
+    def actor_roles(self, name: str) -> list[str] | None:
+        """The stored role names of ``name``; ``None`` if there is no such actor."""
+        roles: list[str] | None = self.conn.execute(
+            self.q.actor_roles, {"name": name}
+        ).scalar_one_or_none()
+        return roles
+
+    def add_actor(self, actor: Actor, *, now: pendulum.DateTime, by: str | None) -> None:
+        """INSERT an actor."""
+        self.conn.execute(
+            insert(self.m.Actor),
+            [
+                {
+                    "name": actor.name,
+                    "roles": mapping.roles_to_json(actor.roles),
+                    "created_at": now,
+                    "created_by": by,
+                }
+            ],
+        )
+
+    def set_roles(self, name: str, roles: frozenset[Role]) -> None:
+        """Give ``name`` exactly ``roles``."""
+        A = self.m.Actor
+        self.conn.execute(
+            update(A).where(A.name == name).values(roles=mapping.roles_to_json(roles))
+        )
+
+    # -- programs -----------------------------------------------------------------------------
+
+    def program_row(self, program_id: str, *, lock: bool = False) -> Row[str, str, str] | None:
+        """The program's row (``id``, ``name``, ``short``), ``FOR UPDATE`` with ``lock``."""
+        P = self.m.Program
+        stmt = select(P.id, P.name, P.short).where(P.id == program_id)
+        if lock and self.dialect != "sqlite":
+            stmt = stmt.with_for_update(key_share=True)
+        return self.conn.execute(stmt).first()
+
+    def add_program(self, program: Program, *, now: pendulum.DateTime) -> None:
+        """INSERT a program's row (its versions come with :meth:`add_version`)."""
+        self.conn.execute(
+            insert(self.m.Program),
+            [{"id": program.id, "name": program.name, "short": program.short, "created_at": now}],
+        )
+
+    def rename_program(self, program_id: str, name: str) -> None:
+        """Change a program's display name."""
+        P = self.m.Program
+        self.conn.execute(update(P).where(P.id == program_id).values(name=name))
+
+    def add_version(
+        self, version: ProgramVersion, *, now: pendulum.DateTime, by: str | None
+    ) -> None:
+        """INSERT a guideline version with its resolved document and content hash."""
+        self.conn.execute(
+            insert(self.m.ProgramVersion),
+            [
+                {
+                    "program_id": version.program_id,
+                    "version": version.version,
+                    "effective_from": version.effective_from,
+                    "content_hash": version.content_hash,
+                    "document": dict(version.document),
+                    "loaded_at": now,
+                    "loaded_by": by,
+                }
+            ],
+        )
+
+    def lock_program(self, program_id: str) -> None:
+        """``SELECT … FOR UPDATE`` on the program row: budget decisions of one program run one
+        after the other (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers)."""
+        if self.dialect == "sqlite":
+            return
+        found = self.conn.execute(self.q.lock_program, {"pid": program_id}).first()
+        if found is None:
+            raise NotFound(f"there is no program {program_id!r}")
+
+    def program_ids(self) -> list[str]:
+        """Every program id, sorted."""
+        return list(self.conn.scalars(select(self.m.Program.id).order_by(self.m.Program.id)))
+
+    def version_in_force(self, program_id: str, day: pendulum.Date) -> VersionRef:
+        """The version of ``program_id`` in force on ``day``. Raises NotFound."""
+        V = self.m.ProgramVersion
+        row = self.conn.execute(self.q.version_in_force, {"pid": program_id, "day": day}).first()
+        if row is None:
+            first = self.conn.execute(
+                select(func.min(V.effective_from)).where(V.program_id == program_id)
+            ).scalar_one_or_none()
+            if first is None:
+                raise NotFound(
+                    f"there is no program {program_id!r}; an admin loads it with "
+                    f"`grantflow program load`"
+                )
+            raise NotFound(
+                f"program {program_id} has no guideline version in force on {day.isoformat()} "
+                f"(the first takes effect {first.isoformat()})"
+            )
+        return VersionRef(program_id, row.name, row.short, row.version, row.content_hash)
+
+    def version_refs(self, program_id: str) -> list[VersionRef]:
+        """Every stored version of ``program_id``, oldest first (empty if there is none)."""
+        P, V = self.m.Program, self.m.ProgramVersion
+        rows = self.conn.execute(
+            select(P.name, P.short, V.version, V.content_hash)
+            .join(V, V.program_id == P.id)
+            .where(P.id == program_id)
+            .order_by(V.effective_from)
+        )
+        return [VersionRef(program_id, r.name, r.short, r.version, r.content_hash) for r in rows]
+
+    def version_document(self, program_id: str, version: str) -> dict[str, Any]:
+        """The stored resolved document of one version."""
+        V = self.m.ProgramVersion
+        document: dict[str, Any] = self.conn.execute(
+            select(V.document).where(V.program_id == program_id, V.version == version)
+        ).scalar_one()
+        return document
+
+    def stored_versions(self, program_id: str) -> dict[str, tuple[str, pendulum.Date]]:
+        """version id -> (content hash, effective from) of every stored version."""
+        V = self.m.ProgramVersion
+        rows = self.conn.execute(
+            select(V.version, V.content_hash, V.effective_from).where(V.program_id == program_id)
+        )
+        return {r.version: (r.content_hash, r.effective_from) for r in rows}
+
+    # -- grants -------------------------------------------------------------------------------
+
+    def step(
+        self, grant_id: str, actor: str, day: pendulum.Date, *, lock: bool
+    ) -> tuple[Grant, Actor, VersionRef]:
+        """The grant (``FOR UPDATE`` with ``lock`` on PostgreSQL), the actor and the guideline
+        version in force on ``day``, read in one statement. Raises NotFound."""
+        q = self.q.step_context_for_update if lock and self.dialect != "sqlite" else None
+        row = self.conn.execute(
+            q if q is not None else self.q.step_context,
+            {"id": grant_id, "actor": actor, "day": day},
+        ).first()
+        if row is None:
+            self.actor(actor)  # an unknown actor is reported first, as everywhere
+            raise NotFound(f"there is no grant {grant_id!r}")
+        if row.roles is None:
+            self.actor(actor)  # raises NotFound
+        grant = mapping.grant_from_snapshot(row.snapshot, row.version)
+        if row.guideline_version is None:
+            self.version_in_force(grant.program_id, day)  # raises NotFound
+        ref = VersionRef(
+            grant.program_id, row.program_name, row.short, row.guideline_version, row.content_hash
+        )
+        return grant, mapping.actor_from_values(actor, row.roles), ref
+
+    def grant_exists(self, grant_id: str) -> bool:
+        """Whether the grant has a row."""
+        found = self.conn.execute(select(self.m.Grant.id).where(self.m.Grant.id == grant_id))
+        return found.first() is not None
+
+    def grant(self, grant_id: str) -> Grant:
+        """The grant's current state (from its snapshot row), without locking. Raises
+        NotFound."""
+        row = self.conn.execute(self.q.grant_snapshot, {"id": grant_id}).first()
+        if row is None:
+            raise NotFound(f"there is no grant {grant_id!r}")
+        return mapping.grant_from_snapshot(row.snapshot, row.version)
+
+    def grants(
+        self, *, program: str | None, state: State | None, region: str | None
+    ) -> list[Grant]:
+        """The grants matching every filter given, by id."""
+        G = self.m.Grant
+        stmt = select(G.snapshot, G.version).order_by(G.id)
+        if program is not None:
+            stmt = stmt.where(G.program_id == program)
+        if state is not None:
+            stmt = stmt.where(G.state == State(state).value)
+        if region is not None:
+            stmt = stmt.where(G.region == region)
+        return [mapping.grant_from_snapshot(s, v) for s, v in self.conn.execute(stmt)]
+
+    def next_number(self, program_id: str, year: int) -> int:
+        """The next grant number of ``program_id`` in ``year``, counted up inside the caller's
+        transaction (an upsert that locks the counter row), so a refused proposal gives its
+        number back."""
+        upsert = self.q.next_number.get(self.dialect)
+        if upsert is None:  # pragma: no cover - grantflow runs on SQLite and PostgreSQL
+            raise BadInput(f"grantflow does not support {self.dialect} databases")
+        number: int = self.conn.execute(upsert, {"pid": program_id, "year": year}).scalar_one()
+        return number
+
+    # -- budget sums --------------------------------------------------------------------------
+
+    def exposure(self, program_id: str, as_of: pendulum.Date | None = None) -> Exposure:
+        """What the program's grants bind, summed in SQL: in total, by region and by call.
+
+        With ``as_of``, each grant counts with its commitment after its last step dated on or
+        before that day (the ``committed_amount`` the transition row keeps).
+        """
+        G, T = self.m.Grant, self.m.Transition
+        stmt: Select[str | None, str | None, Decimal]
+        params = {"pid": program_id}
+        if as_of is None:
+            stmt = self.q.exposure_now
+        else:
+            T2 = aliased(T)
+            last = (
+                select(func.max(T2.seq))
+                .where(T2.grant_id == T.grant_id, T2.business_date <= as_of)
+                .scalar_subquery()
+            )
+            stmt = (
+                select(G.region, G.call, func.sum(T.committed_amount))
+                .join(G, G.id == T.grant_id)
+                .where(G.program_id == bindparam("pid"), T.seq == last)
+                .group_by(G.region, G.call)
+            )
+        total = ZERO
+        regions: dict[str, Decimal] = {}
+        calls: dict[str, Decimal] = {}
+        for region, call, summed in self.conn.execute(stmt, params):
+            amount = summed if summed is not None else ZERO
+            total += amount
+            if region:
+                regions[region] = regions.get(region, ZERO) + amount
+            if call:
+                calls[call] = calls.get(call, ZERO) + amount
+        return Exposure(total, regions, calls)
+
+    # -- the transition log -------------------------------------------------------------------
+
+    def records(self, grant_id: str) -> list[TransitionRecord]:
+        """The grant's transition records in order (empty if there are none)."""
+        T = self.m.Transition
+        rows = self.conn.execute(
+            select(*_RECORD_COLUMNS(T)).where(T.grant_id == grant_id).order_by(T.seq)
+        )
+        return [mapping.record_from_values(**r) for r in rows.mappings()]
+
+    def last_transition_id(self) -> int | None:
+        """The newest transition id (``None`` before the first)."""
+        value: int | None = self.conn.execute(self.q.last_transition).scalar()
+        return value
+
+    def add_refused(self, values: dict[str, Any]) -> None:
+        """INSERT a refused attempt, placed in the log after the newest transition."""
+        row = {**values, "after_transition": self.last_transition_id()}
+        self.conn.execute(self.q.insert_refused, [row])
+
+    def update_grant(self, before: Grant, after: Grant, *, now: pendulum.DateTime) -> None:
+        """UPDATE the grant's row to ``after`` if it is still at ``before.version``; raises
+        ConcurrentUpdate if another writer changed it (the ``version_id_col`` check)."""
+        values = mapping.grant_values(after, now=now)
+        params = {f"new_{c}": values[c] for c in mapping.CHANGING}
+        params["where_id"] = before.id
+        params["where_version"] = before.version
+        result = self.conn.execute(self.q.update_grant, params)
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(
+                f"grant {before.id} changed since it was read at version {before.version}; "
+                f"retrying the step is safe"
+            )
+
+    def insert_grant(self, grant: Grant, *, now: pendulum.DateTime) -> None:
+        """INSERT the row of a new grant."""
+        self.conn.execute(self.q.insert_grant, [mapping.grant_values(grant, now=now)])
+
+    def insert_record(self, record: TransitionRecord, after: Grant) -> None:
+        """INSERT the transition record, then the money row it makes (if any)."""
+        self.conn.execute(
+            self.q.insert_transition,
+            [mapping.transition_values(record, committed=after.committed_amount)],
+        )
+        made = mapping.money_values(record, after)
+        if made is not None:
+            table, values = made
+            q = self.q.insert_disbursement if table == "disbursements" else self.q.insert_notice
+            self.conn.execute(q, [values])
+
+    def log_rows(self, f: LogFilter, *, batch: int = 500) -> Iterator[RowMapping]:
+        """Transitions and (optionally) refused attempts matching ``f``, in recorded order,
+        streamed ``batch`` rows at a time."""
+        T, R = self.m.Transition, self.m.RefusedAttempt
+        json_null = cast(null(), json_type())
+        text_null = cast(null(), String())
+        int_null = cast(null(), Integer())
+        transitions = select(
+            T.id.label("order_id"),
+            literal(0).label("kind"),
+            T.id.label("id"),
+            T.grant_id,
+            T.seq,
+            T.event,
+            T.from_state,
+            T.to_state,
+            T.business_date,
+            T.recorded_at,
+            T.actor,
+            T.reason,
+            T.data,
+            T.verdicts,
+            T.guideline_id,
+            T.guideline_version,
+            json_null.label("rule_ids"),
+            text_null.label("code"),
+            text_null.label("message"),
+        ).where(*_conditions(T, f))
+        parts: list[Select[*tuple[Any, ...]]] = [transitions]
+        if f.include_refused:
+            parts.append(
+                select(
+                    func.coalesce(R.after_transition, 0).label("order_id"),
+                    literal(1).label("kind"),
+                    R.id.label("id"),
+                    R.grant_id,
+                    int_null.label("seq"),
+                    R.event,
+                    R.from_state,
+                    text_null.label("to_state"),
+                    R.business_date,
+                    R.recorded_at,
+                    R.actor,
+                    R.reason,
+                    R.data,
+                    R.verdicts,
+                    R.guideline_id,
+                    R.guideline_version,
+                    R.rule_ids,
+                    R.code,
+                    R.message,
+                ).where(*_conditions(R, f))
+            )
+        combined = union_all(*parts).subquery() if len(parts) > 1 else transitions.subquery()
+        stmt = select(combined).order_by(combined.c.order_id, combined.c.kind, combined.c.id)
+        result = self.conn.execute(stmt.execution_options(yield_per=batch))
+        yield from result.mappings()
+
+
+def _RECORD_COLUMNS(T: Any) -> tuple[Any, ...]:
+    return (
+        T.grant_id,
+        T.seq,
+        T.event,
+        T.from_state,
+        T.to_state,
+        T.business_date,
+        T.recorded_at,
+        T.actor,
+        T.reason,
+        T.data,
+        T.verdicts,
+        T.guideline_id,
+        T.guideline_version,
+    )
+
+
+def _conditions(table: Any, f: LogFilter) -> Sequence[Any]:
+    out: list[Any] = []
+    if f.grant_id is not None:
+        out.append(table.grant_id == f.grant_id)
+    if f.program is not None:
+        out.append(table.guideline_id == f.program)
+    if f.actor is not None:
+        out.append(table.actor == f.actor)
+    if f.event is not None:
+        out.append(table.event == f.event)
+    if f.since is not None:
+        out.append(table.business_date >= f.since)
+    if f.until is not None:
+        out.append(table.business_date <= f.until)
+    return [and_(*out)] if out else []
+
+
+__all__ = ["LogFilter", "Store", "VersionRef"]
