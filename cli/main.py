@@ -6,17 +6,19 @@ commands that need them, so ``grantflow --help`` starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import os
 import sys
 import traceback
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from grantflow.errors import GrantflowError, RuleViolation
+from grantflow.errors import GrantflowError, GuidelineError, RuleViolation
 
 from .errors import exit_code_for
-from .output import Output
+from .output import Output, verdict_json
 
 if TYPE_CHECKING:
     from grantflow.services import Grantflow
@@ -49,8 +51,22 @@ class Env:
             self._app = None
 
 
-def _say_error(error: GrantflowError) -> None:
+def _error_document(error: GrantflowError, code: int) -> dict[str, Any]:
+    doc: dict[str, Any] = {"error": {"code": error.code, "exit_code": code, "message": str(error)}}
     if isinstance(error, RuleViolation):
+        doc["error"]["rule_ids"] = list(error.rule_ids)
+        doc["error"]["failures"] = [verdict_json(v) for v in error.failures]
+    if isinstance(error, GuidelineError):
+        doc["error"]["problems"] = [str(p) for p in error.problems]
+    return doc
+
+
+def _say_error(error: GrantflowError) -> None:
+    if isinstance(error, GuidelineError):
+        click.echo(f"error: guideline {error.source} is not valid:", err=True)
+        for problem in error.problems:
+            click.echo(f"  - {problem}", err=True)
+    elif isinstance(error, RuleViolation):
         n = len(error.failures)
         what = (
             "the application" if error.event == "propose" else f"{error.event} of {error.grant_id}"
@@ -76,8 +92,16 @@ class GrantflowGroup(click.Group):
             env = ctx.find_object(Env)
             if env is not None and env.debug:
                 traceback.print_exc()
+            code = exit_code_for(error)
+            if env is not None and env.json:
+                env.out.json(_error_document(error, code))
             _say_error(error)
-            ctx.exit(exit_code_for(error))
+            ctx.exit(code)
+        except BrokenPipeError:
+            # the reader went away (``grantflow log | head``): stop quietly, as other tools do
+            with contextlib.suppress(OSError, ValueError):  # stdout without a descriptor
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as error:

@@ -255,6 +255,10 @@ class Output:
                 ("approved", eur(g.approved_amount)),
                 ("disbursed", eur(g.disbursed_amount)),
             ]
+        for d in g.disbursements:
+            rows.append(
+                ("payment", f"{day(d.date)}: {eur(d.amount)} (needed by {day(d.needed_by)})")
+            )
         for a in g.amendments:
             rows.append(
                 (

@@ -177,9 +177,11 @@ def split(total: Decimal, weights: list[int], unit: Decimal = Decimal("1000")) -
 
 def _plan(rng: random.Random) -> Iterator[tuple[int, pendulum.Date, pendulum.Date]]:
     """(index, received, approved) for every project, first wave before the interim report."""
+    last_first_wave_notice = INTERIM_REPORT.subtract(days=2)
     for i in range(FIRST_WAVE):
         received = pendulum.Date(2018, 9, 3).add(days=int(i * 9.5) + rng.randrange(0, 5))
-        yield i, received, received.add(days=rng.randrange(45, 90))
+        approved = min(received.add(days=rng.randrange(45, 90)), last_first_wave_notice)
+        yield i, received, approved
     for i in range(FIRST_WAVE, FIRST_WAVE + SECOND_WAVE):
         yield i, pendulum.Date(2019, 8, 1).add(days=7 * (i - FIRST_WAVE)), INTERIM_REPORT
 

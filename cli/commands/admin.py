@@ -6,6 +6,7 @@ import click
 
 from grantflow.domain.model import Role
 from grantflow.domain.rules import Rule
+from grantflow.guidelines.loader import BUILTIN, builtin_path
 
 from ..main_support import env_of
 from ..output import amount_json, day, eur
@@ -66,6 +67,31 @@ def actor_add(ctx: click.Context, name: str, roles: tuple[str, ...]) -> None:
         env.out.line(f"actor {added.name}: {', '.join(sorted(added.roles))}")
 
 
+@actor.command("roles")
+@click.argument("name")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    help="The actor's roles from now on (repeat for several; none: no rights left).",
+)
+@click.pass_context
+def actor_roles(ctx: click.Context, /, name: str, roles: tuple[str, ...]) -> None:
+    """Replace an actor's roles (admins only); the change is logged with the actor table.
+
+    \b
+    Example:
+      grantflow --actor ada actor roles anton --role approver --role clerk
+    """
+    env = env_of(ctx)
+    changed = env.app().set_roles(name, [Role(r) for r in roles], by=env.actor)
+    if env.json:
+        env.out.json({"name": changed.name, "roles": sorted(changed.roles)})
+    else:
+        env.out.line(f"actor {changed.name}: {', '.join(sorted(changed.roles)) or 'no roles'}")
+
+
 @actor.command("list")
 @click.pass_context
 def actor_list(ctx: click.Context) -> None:
@@ -117,6 +143,18 @@ def program_load(ctx: click.Context, name_or_file: str) -> None:
         added = ", ".join(result.added) or "none"
         unchanged = ", ".join(result.unchanged) or "none"
         env.out.line(f"program {result.program_id}: versions added {added}; unchanged {unchanged}")
+
+
+@program.command("export")
+@click.argument("name", type=click.Choice(list(BUILTIN)))
+def program_export(name: str) -> None:
+    """Print a packaged guideline file, to copy and adapt it.
+
+    \b
+    Example:
+      grantflow program export nrw-digitale-modellregionen > my-program.toml
+    """
+    click.echo(builtin_path(name).read_text(encoding="utf-8"), nl=False)
 
 
 @program.command("list")

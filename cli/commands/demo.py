@@ -36,6 +36,16 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
     from grantflow.services import Grantflow
 
     env = env_of(ctx)
+    parent = ctx.parent
+    # the global --db counts when it was typed on the command line, not from GRANTFLOW_DB:
+    # the demo must never wipe the database an environment variable points at
+    if (
+        path is None
+        and parent is not None
+        and env.db
+        and parent.get_parameter_source("db") is click.core.ParameterSource.COMMANDLINE
+    ):
+        path = Path(env.db)
     target = path or Path(DEFAULT_FILE)
     if target.exists():
         if path is not None and not replace:

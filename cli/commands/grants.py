@@ -166,8 +166,7 @@ def _run(ctx: click.Context, grant_id: str | None, cmd: Command, dry_run: bool) 
 @click.option("--call", "call_id", help="Call (required where the program has calls).")
 @click.option(
     "--phase",
-    type=click.Choice(["strategy", "implementation"]),
-    help="Phase (required where the program has phases).",
+    help="Phase, e.g. strategy or implementation (required where the program has phases).",
 )
 @click.option("--title", required=True, help="Project title.")
 @click.option("--costs", required=True, type=AMOUNT, help="Eligible costs in EUR.")
@@ -496,9 +495,17 @@ def list_grants(
       grantflow list --program nrw-digitale-modellregionen --state running --region owl
     """
     env = env_of(ctx)
-    grants = env.app().grants(
-        program=program_id, state=State(state) if state else None, region=region
-    )
+    app = env.app()
+    if program_id:
+        app.program(program_id)  # unknown program: exit 2, not an empty list
+    if region:
+        known = {r.id for p in app.programs() for v in p.versions for r in v.regions}
+        if region not in known:
+            raise click.BadParameter(
+                f"no loaded program has a region {region!r} (known: {', '.join(sorted(known))})",
+                param_hint="--region",
+            )
+    grants = app.grants(program=program_id, state=State(state) if state else None, region=region)
     if env.json:
         env.out.json([grant_json(g) for g in grants])
         return

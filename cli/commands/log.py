@@ -54,7 +54,7 @@ def _rules(entry: Any) -> str:
 def entry_json(entry: Any) -> dict[str, Any]:
     """One log entry as a JSON object (a line of ``--format jsonl``)."""
     return {
-        "log_id": entry.id,
+        "log_id": f"{'r' if entry.refused else 't'}-{entry.id}",
         "refused": entry.refused,
         "grant": entry.grant_id,
         "seq": entry.seq,
@@ -78,7 +78,7 @@ def _csv_row(entry: Any, decimal_comma: bool) -> list[str]:
     if decimal_comma:
         amount = amount.replace(".", ",")
     return [
-        str(entry.id),
+        f"{'r' if entry.refused else 't'}-{entry.id}",
         to_data(entry.recorded_at),
         entry.business_date.isoformat(),
         entry.grant_id or "",
@@ -113,12 +113,14 @@ def write_csv(entries: Iterable[Any], out: Any, *, decimal_comma: bool) -> None:
 @click.option("--since", type=DATE, help="Business date from (inclusive).")
 @click.option("--until", type=DATE, help="Business date until (inclusive).")
 @click.option("--refused/--no-refused", default=True, help="Include refused attempts.")
+@click.option("--only-refused", is_flag=True, help="Show only refused attempts.")
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "csv", "jsonl"]),
     default="table",
     show_default=True,
+    help="table for people; csv for German Excel; jsonl (one JSON object a line) for tools.",
 )
 @click.option("--decimal-comma", is_flag=True, help="CSV: write amounts with a decimal comma.")
 @click.pass_context
@@ -131,6 +133,7 @@ def log(
     since: pendulum.Date | None,
     until: pendulum.Date | None,
     refused: bool,
+    only_refused: bool,
     fmt: str,
     decimal_comma: bool,
 ) -> None:
@@ -143,20 +146,30 @@ def log(
       grantflow log --format jsonl > log.jsonl
     """
     env = env_of(ctx)
-    entries = env.app().log(
+    app = env.app()
+    if grant_id:
+        app.grant(grant_id)  # unknown grant: exit 2, not an empty log
+    if program_id:
+        app.program(program_id)
+    entries = app.log(
         grant_id=grant_id,
         program=program_id,
         actor=actor_filter,
         event=Event(event) if event else None,
         since=since,
         until=until,
-        include_refused=refused,
+        include_refused=refused or only_refused,
     )
+    if only_refused:
+        entries = (e for e in entries if e.refused)
     stream = sys.stdout
     if fmt == "csv":
         write_csv(entries, stream, decimal_comma=decimal_comma)
         return
-    if fmt == "jsonl" or env.json:
+    if env.json and fmt != "jsonl":
+        env.out.json([entry_json(e) for e in entries])
+        return
+    if fmt == "jsonl":
         for entry in entries:
             stream.write(json.dumps(entry_json(entry), ensure_ascii=False) + "\n")
         return

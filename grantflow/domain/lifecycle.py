@@ -319,7 +319,7 @@ def _override_verdicts(ctx: RuleContext, verdicts: list[Verdict]) -> list[Verdic
             problem = f"{ctx.actor.name} may not override {o.rule_id}: only an approver may"
         elif v is None:
             problem = f"{o.rule_id} does not judge this {ctx.event}, so it cannot be overridden"
-        elif v.severity is Severity.HARD and not v.passed:
+        elif v.severity is Severity.HARD:
             problem = f"{o.rule_id} is a hard rule; nobody can override it"
         if problem:
             out.append(

@@ -631,7 +631,9 @@ class EarlyStartRule(Rule):
         }
 
     def check(self, ctx: RuleContext) -> Outcome:
-        start, notice_date = ctx.grant.period.start, ctx.command.date
+        cmd = ctx.command
+        start = cmd.start if isinstance(cmd, Approve) and cmd.start else ctx.grant.period.start
+        notice_date = cmd.date
         if start < notice_date and self.consent not in ctx.attestations:
             return fail(
                 f"the project starts {start.isoformat()}, before the notice of "
@@ -882,8 +884,13 @@ class RevocationDeadlineRule(Rule):
 
     def check(self, ctx: RuleContext) -> Outcome | None:
         cmd = ctx.command
-        if not isinstance(cmd, Revoke) or cmd.known_since is None:
+        if not isinstance(cmd, Revoke):
             return None
+        if cmd.known_since is None:
+            return ok(
+                "no date of knowledge was given, so the one-year deadline is not checked "
+                "(give it with the revocation to have it checked)"
+            )
         deadline = cmd.known_since.add(years=1)
         if cmd.date > deadline:
             return fail(

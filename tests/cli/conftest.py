@@ -74,7 +74,9 @@ def snapshot(db: Path) -> dict[str, list[tuple[object, ...]]]:
         con.close()
 
 
-def propose_nrw(run: Run, *extra: str, requested: str = "800000", costs: str = "1000000") -> Result:
+def propose_nrw(
+    run: Run, *extra: str, requested: str = "800000", costs: str = "1000000", json: bool = False
+) -> Result:
     args: list[str] = [
         "propose",
         "--program",
@@ -102,7 +104,7 @@ def propose_nrw(run: Run, *extra: str, requested: str = "800000", costs: str = "
     ]
     for a in NRW_ATTEST:
         args += ["--attest", a]
-    return run(*args, *extra, actor="carla")
+    return run(*args, *extra, actor="carla", json=json)
 
 
 def ids(result: Result) -> Sequence[str]:

@@ -346,3 +346,50 @@ def test_schema_newer_than_the_code_is_an_integrity_failure(setup: Run, db: Path
     r = setup("list")
     assert r.exit_code == 3, r.output
     assert "newer" in r.stderr
+
+
+def test_unknown_program_region_or_grant_is_bad_input_not_an_empty_answer(setup: Run) -> None:
+    assert setup("list", "--program", "nope").exit_code == 2
+    r = setup("list", "--region", "nope")
+    assert r.exit_code == 2 and "owl" in r.stderr
+    assert setup("log", "NO-SUCH-ID").exit_code == 2
+    assert setup("log", "--program", "nope").exit_code == 2
+
+
+def test_json_errors_are_one_document_on_stdout(setup: Run) -> None:
+    r = propose_nrw(setup, requested="900000", json=True)
+    assert r.exit_code == 1
+    err = json.loads(r.stdout)["error"]
+    assert err["exit_code"] == 1 and err["rule_ids"] == ["R-FUNDING-TYPE"]
+    assert err["failures"][0]["message"].startswith("requested 900,000.00 EUR")
+    doc = json.loads(setup("log", json=True).stdout)
+    assert isinstance(doc, list) and {e["refused"] for e in doc} == {True}
+
+
+def test_a_broken_guideline_lists_every_problem(setup: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'schema = 1\n[program]\nid = "x"\nname = "X"\nshort = "X"\n'
+        '[[versions]]\nversion = "1"\neffective_from = 2020-01-01\ntitle = "t"\nsource = "s"\n'
+        'budget = "-1"\nfunds_from = 2020-01-01\nfunds_until = 2019-01-01\ncolour = "red"\n',
+        encoding="utf-8",
+    )
+    r = setup("program", "load", str(bad))
+    assert r.exit_code == 2
+    for path in ("versions[0].budget", "versions[0].funds_until", "versions[0].colour"):
+        assert path in r.stderr
+
+
+def test_actor_roles_and_program_export(setup: Run) -> None:
+    r = setup("actor", "roles", "udo", "--role", "auditor", "--role", "clerk", json=True)
+    assert r.exit_code == 0 and json.loads(r.stdout)["roles"] == ["auditor", "clerk"]
+    assert setup("actor", "roles", "udo", "--role", "admin", actor="anton").exit_code == 1
+    r = setup("program", "export", MPSC)
+    assert r.exit_code == 0 and 'id = "smart-cities-mpsc"' in r.stdout
+
+
+def test_log_only_refused(setup: Run) -> None:
+    gid = _running(setup)
+    setup("start", gid, "--date", "2019-06-02", actor="carla")  # refused: already running
+    lines = setup("log", "--only-refused", "--format", "jsonl").stdout.splitlines()
+    assert [json.loads(x)["rule_ids"] for x in lines] == [["GF-LIFECYCLE"]]

@@ -62,3 +62,25 @@ def test_debug_shows_the_traceback(tmp_path: Path, flag: str) -> None:
     assert _run("--db", db, "init").returncode == 0
     r = _run("--db", db, flag, "show", "NOPE-1")
     assert r.returncode == 2 and "Traceback" in r.stderr
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    db = str(tmp_path / "b.sqlite")
+    assert _run("--db", db, "init", "--admin", "ada").returncode == 0
+    env = {**os.environ, "NO_COLOR": "1"}
+    env.pop("GRANTFLOW_DB", None)
+    cmd = " ".join([*GRANTFLOW, "--db", db, "program", "export", "nrw-digitale-modellregionen"])
+    r = subprocess.run(
+        f"{cmd} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert (
+        r.stdout.startswith("#")
+        and "internal error" not in r.stderr
+        and "Traceback" not in r.stderr
+    )

@@ -1102,3 +1102,34 @@ def test_iserlohn_enters_the_implementation_phase_directly() -> None:
         "1,755,000.00 EUR is within the implementation phase maximum 15,000,000.00 EUR"
     )
     assert all(v.passed for v in approval.verdicts)
+
+
+def test_gf_override_refuses_a_hard_rule_even_when_it_passes() -> None:
+    """Naming a hard rule in an override is refused although that rule would have passed."""
+    case = dmr_proposed()
+    override = Override("R-FUNDING-TYPE", "vorsorglich")
+    refusal = case.refused(dmr_approval(overrides=(override,)), ANTON)
+    assert refusal.rule_ids == ("GF-OVERRIDE",)
+    assert verdict_of(refusal, "GF-OVERRIDE").message == (
+        "R-FUNDING-TYPE is a hard rule; nobody can override it"
+    )
+
+
+def test_early_start_judges_the_start_fixed_by_the_notice() -> None:
+    """The notice may fix an earlier start than applied for; that start is the one judged."""
+    case = dmr_proposed()
+    refusal = case.refused(dmr_approval(start=day("2019-03-01")), ANTON)
+    assert refusal.rule_ids == ("R-EARLY-START",)
+    assert verdict_of(refusal, "R-EARLY-START").message.startswith(
+        "the project starts 2019-03-01, before the notice of 2019-03-15"
+    )
+
+
+def test_revocation_deadline_says_when_it_cannot_be_checked() -> None:
+    case = dmr_running()
+    record = case.do(
+        Revoke(date=day("2020-06-02"), notice_number="W-1", reason="Auflage nicht erfüllt"),
+        ANTON,
+    )
+    v = verdict_of(record, "R-REVOKE-LAWFUL")
+    assert v.passed and "not checked" in v.message
