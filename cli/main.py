@@ -158,9 +158,9 @@ def cli(ctx: click.Context, db: str | None, actor: str, json_mode: bool, debug: 
 
 
 def _register() -> None:
-    from .commands import admin, demo, grants, log
+    from .commands import admin, demo, grants, log, reports
 
-    for module in (admin, grants, log, demo):
+    for module in (admin, grants, log, demo, reports):
         module.register(cli)
 
 

@@ -25,8 +25,18 @@ from typing import TYPE_CHECKING
 import attrs
 import pendulum
 
-from grantflow.domain.commands import Approve, Close, Disburse, Extend, Propose, Revoke, Start
-from grantflow.domain.model import Grant, Role, State
+from grantflow.domain.commands import (
+    Approve,
+    Close,
+    Command,
+    Disburse,
+    Extend,
+    Propose,
+    Revoke,
+    Start,
+    Submit,
+)
+from grantflow.domain.model import Document, Grant, Role, State
 from grantflow.domain.money import ZERO, money
 
 if TYPE_CHECKING:
@@ -242,87 +252,130 @@ def run(app: Grantflow, *, say: Callable[[str], None] = lambda _m: None) -> Demo
         grants.append(g)
     say(f"{FIRST_WAVE} projects approved by 05.12.2019; {SECOND_WAVE} more notices on 06.12.2019")
 
-    for g in grants:
-        assert g.notice is not None
-        started = g.period.start
-        app.act(g.id, Start(date=started, reason="Projektbeginn"), actor=CLERK)
-        first = max(started, g.notice.date.add(days=31))
-        for k, (share, when) in enumerate(
-            (
-                (Decimal("0.30"), first),
-                (Decimal("0.30"), first.add(months=8)),
-                (Decimal("0.20"), first.add(months=16)),
-            )
-        ):
-            app.act(
-                g.id,
-                Disburse(
-                    date=when,
-                    amount=money(g.approved_amount * share),
-                    reason=f"Mittelabruf {k + 1}",
-                ),
-                actor=FINANCE,
-            )
-        steps += 4
-    say("projects started; funds drawn down in three instalments")
-
     revoked = grants[7].id
-    app.act(
-        revoked,
-        Revoke(
-            date=pendulum.Date(2021, 3, 15),
-            notice_number="BR-W-2021-001",
-            known_since=pendulum.Date(2021, 1, 20),
-            reason=(
-                "Zuwendungszweck nicht erreicht: Projekt eingestellt (§ 49 Abs. 3 Nr. 1 VwVfG NRW)"
-            ),
-        ),
-        actor=APPROVER,
-    )
-    steps += 1
-    say(f"{revoked} revoked; its payments are now a refund claim")
-
+    closing = {g.id for g in grants[::3]} - {revoked}
     for g in grants:
-        if g.id == revoked:
-            continue
-        app.act(
-            g.id,
-            Extend(
-                date=pendulum.Date(2021, 9, 15),
-                requested_on=pendulum.Date(2021, 8, 2),
-                until=EXTENDED_UNTIL,
-                notice_number=f"{g.notice.number if g.notice else g.id}-Ä1",
-                reason="Verlängerung der Modellregionen bis Mitte 2023",
-            ),
-            actor=APPROVER,
-        )
-        steps += 1
+        timeline = _timeline(g, revoked=g.id == revoked, closing=g.id in closing)
+        for _day, cmd, actor in sorted(timeline, key=lambda t: t[0]):
+            app.act(g.id, cmd, actor=actor)
+            steps += 1
+    say("projects started; funds drawn down in three instalments, each reported as used")
+    say("interim proofs (Zwischennachweise) submitted every April")
+    say(f"{revoked} revoked on 15.03.2021; its payments are now a refund claim")
     say("all running projects extended to 30.06.2023 (guideline version 2021-07)")
-
-    closed = []
-    for g in grants[::3]:
-        if g.id == revoked:
-            continue
-        current = app.grant(g.id)
-        final_costs = money(current.eligible_costs * Decimal("0.96"))
-        app.act(
-            g.id,
-            Close(
-                date=pendulum.Date(2023, 11, 20),
-                proof_date=pendulum.Date(2023, 9, 29),
-                final_costs=final_costs,
-                reason="Verwendungsnachweis geprüft, Schlussbescheid",
-            ),
-            actor=APPROVER2,
-        )
-        closed.append(g.id)
-        steps += 1
+    closed = sorted(closing)
     say(f"{len(closed)} projects closed after their proof of use")
     still = [g for g in app.grants(program=PROGRAM) if g.state is State.EXTENDED]
-    say(f"{len(still)} projects still running")
+    say(f"{len(still)} projects still waiting for their final accounting")
     return DemoResult(
         grant_ids=tuple(g.id for g in grants), steps=steps, closed=tuple(closed), revoked=(revoked,)
     )
+
+
+Step = tuple[pendulum.Date, Command, str]
+
+REVOKED_ON = pendulum.Date(2021, 3, 15)
+EXTENDED_ON = pendulum.Date(2021, 9, 15)
+PROOF_SUBMITTED = pendulum.Date(2023, 9, 29)
+CLOSED_ON = pendulum.Date(2023, 11, 20)
+
+
+def _timeline(g: Grant, *, revoked: bool, closing: bool) -> list[Step]:
+    """Every step of one approved grant after its notice, by business date."""
+    assert g.notice is not None
+    started = g.period.start
+    steps: list[Step] = [(started, Start(date=started, reason="Projektbeginn"), CLERK)]
+    first = max(started, g.notice.date.add(days=31))
+    for k, (share, when) in enumerate(
+        ((Decimal("0.30"), first), (Decimal("0.30"), first.add(months=8)),
+         (Decimal("0.20"), first.add(months=16)))
+    ):  # fmt: skip
+        amount = money(g.approved_amount * share)
+        steps.append(
+            (when, Disburse(date=when, amount=amount, reason=f"Mittelabruf {k + 1}"), FINANCE)
+        )
+        used_on = when.add(days=40)
+        steps.append(
+            (
+                used_on,
+                Submit(
+                    date=used_on,
+                    document=Document.SPENDING_REPORT,
+                    amount=amount,
+                    reason=f"Verwendung von Mittelabruf {k + 1} angezeigt",
+                ),
+                CLERK,
+            )
+        )
+    for year in range(started.year, 2023):
+        on = pendulum.Date(year + 1, 4, 15)
+        steps.append(
+            (
+                on,
+                Submit(
+                    date=on,
+                    document=Document.INTERIM_PROOF,
+                    year=year,
+                    reason=f"Zwischennachweis {year}",
+                ),
+                CLERK,
+            )
+        )
+    if revoked:
+        steps = [step for step in steps if step[0] < REVOKED_ON]
+        steps.append(
+            (
+                REVOKED_ON,
+                Revoke(
+                    date=REVOKED_ON,
+                    notice_number="BR-W-2021-001",
+                    known_since=pendulum.Date(2021, 1, 20),
+                    reason=(
+                        "Zuwendungszweck nicht erreicht: Projekt eingestellt "
+                        "(§ 49 Abs. 3 Nr. 1 VwVfG NRW)"
+                    ),
+                ),
+                APPROVER,
+            )
+        )
+        return steps
+    steps.append(
+        (
+            EXTENDED_ON,
+            Extend(
+                date=EXTENDED_ON,
+                requested_on=pendulum.Date(2021, 8, 2),
+                until=EXTENDED_UNTIL,
+                notice_number=f"{g.notice.number}-Ä1",
+                reason="Verlängerung der Modellregionen bis Mitte 2023",
+            ),
+            APPROVER,
+        )
+    )
+    if closing:
+        steps.append(
+            (
+                PROOF_SUBMITTED,
+                Submit(
+                    date=PROOF_SUBMITTED,
+                    document=Document.PROOF_OF_USE,
+                    reason="Verwendungsnachweis eingegangen",
+                ),
+                CLERK,
+            )
+        )
+        steps.append(
+            (
+                CLOSED_ON,
+                Close(
+                    date=CLOSED_ON,
+                    final_costs=money(g.eligible_costs * Decimal("0.96")),
+                    reason="Verwendungsnachweis geprüft, Schlussbescheid",
+                ),
+                APPROVER2,
+            )
+        )
+    return steps
 
 
 @attrs.frozen

@@ -36,6 +36,7 @@ from grantflow.domain.commands import (
     Reject,
     Revoke,
     Start,
+    Submit,
     Withdraw,
 )
 from grantflow.domain.guideline import Program
@@ -43,6 +44,7 @@ from grantflow.domain.model import (
     Actor,
     Applicant,
     ApplicantKind,
+    Document,
     Event,
     FinancingType,
     Grant,
@@ -316,6 +318,18 @@ def command_for(draw: st.DrawFn, event: Event, grant: Grant, program: Program) -
             final_other_funds=other,
             **more,
         )
+    if event is Event.SUBMIT:
+        document = draw(st.sampled_from(list(Document)))
+        day = after(draw, last, 120)
+        if document is Document.SPENDING_REPORT:
+            left = max(grant.disbursed_amount - grant.used_amount, CENT)
+            amount = (
+                share(draw, left, "0.5", "1.3")
+                if rarely(draw, 5)
+                else share(draw, left, "0.1", "1")
+            )
+            return Submit(date=day, document=document, amount=max(amount, CENT), **more)
+        return Submit(date=day, document=document, **more)
     assert event is Event.REVOKE
     known = after(draw, last, 30, 400) if rarely(draw, 5) else None
     return Revoke(
@@ -408,4 +422,12 @@ def any_command() -> st.SearchStrategy[Command]:
             effective_from=_optional_date,
             known_since=_optional_date,
         ),
+        st.builds(Submit, **_common, document=st.just(Document.SPENDING_REPORT), amount=amounts()),
+        st.builds(
+            Submit,
+            **_common,
+            document=st.just(Document.INTERIM_PROOF),
+            year=st.none() | st.integers(2000, 2040),
+        ),
+        st.builds(Submit, **_common, document=st.just(Document.PROOF_OF_USE)),
     )

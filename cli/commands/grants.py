@@ -20,10 +20,11 @@ from grantflow.domain.commands import (
     Reject,
     Revoke,
     Start,
+    Submit,
     Withdraw,
 )
 from grantflow.domain.dates import BERLIN
-from grantflow.domain.model import ApplicantKind, FinancingType, Override, State
+from grantflow.domain.model import ApplicantKind, Document, FinancingType, Override, State
 
 from ..main_support import env_of
 from ..output import day, eur, grant_json, verdict_json
@@ -429,7 +430,36 @@ def revoke() -> None:
     """
 
 
-EVENT_COMMANDS = (approve, reject, withdraw, start, disburse, extend, amend, close, revoke)
+@_event_command(
+    "submit",
+    lambda document, amount, year, **c: Submit(
+        document=Document(document), amount=amount, year=year, **c
+    ),
+)
+@click.option(
+    "--document",
+    required=True,
+    type=click.Choice([d.value for d in Document]),
+    help="What the grantee submitted.",
+)
+@click.option("--amount", type=AMOUNT, help="Spending report: grant money used.")
+@click.option(
+    "--year", type=int, help="Interim proof: the budget year it covers (default: last year)."
+)
+def submit() -> None:
+    """Record a document the grantee submitted (clerks): a spending report, an interim proof
+    (Zwischennachweis) or the proof of use (Verwendungsnachweis).
+
+    \b
+    Examples:
+      grantflow --actor carla submit DMR-2019-0001 --document spending-report \\
+        --amount 180.000,00 --date 2019-08-30
+      grantflow --actor carla submit DMR-2019-0001 --document interim-proof --date 2020-04-20
+      grantflow --actor carla submit DMR-2019-0001 --document proof-of-use --date 2021-12-10
+    """
+
+
+EVENT_COMMANDS = (approve, reject, withdraw, start, disburse, extend, amend, close, revoke, submit)
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -17,6 +17,7 @@ import pendulum
 
 from grantflow.domain.model import (
     Applicant,
+    Document,
     Event,
     FinancingType,
     Override,
@@ -165,8 +166,40 @@ class Revoke(Command):
     known_since: pendulum.Date | None = None
 
 
+@attrs.frozen(kw_only=True)
+class Submit(Command):
+    """The grantee submits a document on ``date``: a spending report (``amount`` of grant
+    money used), an interim proof for budget ``year`` (default: the year before ``date``), or
+    the proof of use."""
+
+    event: ClassVar[Event] = Event.SUBMIT
+    document: Document
+    amount: Decimal | None = attrs.field(default=None, validator=_not_negative)
+    year: int | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.document is Document.SPENDING_REPORT and not self.amount:
+            raise BadInput("a spending report states the amount of grant money used")
+        if self.document is not Document.SPENDING_REPORT and self.amount is not None:
+            raise BadInput(f"an amount belongs to a spending report, not to a {self.document}")
+        if self.year is not None and self.document is not Document.INTERIM_PROOF:
+            raise BadInput(f"a year belongs to an interim proof, not to a {self.document}")
+
+
 COMMANDS: dict[Event, type[Command]] = {
     cls.event: cls
-    for cls in (Propose, Approve, Reject, Withdraw, Start, Disburse, Extend, Amend, Close, Revoke)
+    for cls in (
+        Propose,
+        Approve,
+        Reject,
+        Withdraw,
+        Start,
+        Disburse,
+        Extend,
+        Amend,
+        Close,
+        Revoke,
+        Submit,
+    )
 }
 """The command class of every event."""

@@ -19,8 +19,8 @@ closed grant has delivered its proof and been settled, and proposed, rejected, w
 revoked grants owe no proofs (a revoked grant's refund is a claim, see
 ``grantflow.domain.refunds``).
 
-The domain records no interim proofs, spending reports or received proofs yet, so they come in
-as plain arguments (see ``docs/explanation/money.md``).
+Spending reports, interim proofs and the received proof of use come from the grant's own
+``submit`` records; a caller may pass other figures instead (see ``docs/explanation/money.md``).
 """
 
 from __future__ import annotations
@@ -102,6 +102,11 @@ def duties(
     """
     if grant.state not in _WITH_DUTIES:
         return []
+    # what the grant's own records say (``submit``), unless the caller passes other figures
+    uses = list(uses) or [(u.date, u.amount) for u in grant.uses]
+    proof_received = proof_received or grant.proof_received_on
+    if interim_proofs_received is None:
+        interim_proofs_received = dict(grant.interim_proofs)
     received = {y: d for y, d in (interim_proofs_received or {}).items() if d <= as_of}
     out = [
         *_proof_of_use(grant, version, as_of, proof_received),

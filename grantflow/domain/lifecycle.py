@@ -38,12 +38,14 @@ from grantflow.domain.commands import (
     Extend,
     Propose,
     Revoke,
+    Submit,
 )
 from grantflow.domain.guideline import ProgramVersion
 from grantflow.domain.model import (
     Actor,
     AmendmentNotice,
     Disbursement,
+    Document,
     Event,
     FinancingType,
     Grant,
@@ -54,6 +56,7 @@ from grantflow.domain.model import (
     Severity,
     State,
     TransitionRecord,
+    Use,
     Verdict,
 )
 from grantflow.domain.money import ZERO, apply_rate, money
@@ -90,6 +93,7 @@ LIFECYCLE: tuple[Step, ...] = (
     Step(Event.AMEND, (State.APPROVED.value, *_ACTIVE), None),
     Step(Event.CLOSE, _ACTIVE, State.CLOSED),
     Step(Event.REVOKE, (State.APPROVED.value, *_ACTIVE, State.CLOSED.value), State.REVOKED),
+    Step(Event.SUBMIT, (State.APPROVED.value, *_ACTIVE), None),
 )
 """The whole lifecycle as data: the machine, the docs' diagram and the tests read this."""
 
@@ -237,7 +241,7 @@ def resolve(cmd: Command, grant: Grant, version: ProgramVersion) -> Command:
         return attrs.evolve(
             cmd,
             final_costs=money(cmd.final_costs),
-            proof_date=cmd.proof_date or cmd.date,
+            proof_date=cmd.proof_date or grant.proof_received_on or cmd.date,
             final_other_funds=(
                 money(cmd.final_other_funds)
                 if cmd.final_other_funds is not None
@@ -246,6 +250,11 @@ def resolve(cmd: Command, grant: Grant, version: ProgramVersion) -> Command:
         )
     if isinstance(cmd, Revoke):
         return attrs.evolve(cmd, effective_from=cmd.effective_from or cmd.date)
+    if isinstance(cmd, Submit):
+        if cmd.document is Document.INTERIM_PROOF and cmd.year is None:
+            return attrs.evolve(cmd, year=cmd.date.year - 1)
+        if cmd.amount is not None:
+            return attrs.evolve(cmd, amount=money(cmd.amount))
     return cmd
 
 
@@ -548,6 +557,15 @@ def apply(grant: Grant | None, record: TransitionRecord) -> Grant:
             final_amount=Decimal(record.data["final_amount"]),
             refund_claim=Decimal(record.data["refund_claim"]),
         )
+    elif isinstance(cmd, Submit):
+        if cmd.document is Document.SPENDING_REPORT:
+            assert cmd.amount is not None
+            changes["uses"] = (*grant.uses, Use(seq=record.seq, date=cmd.date, amount=cmd.amount))
+        elif cmd.document is Document.INTERIM_PROOF:
+            assert cmd.year is not None
+            changes["interim_proofs"] = (*grant.interim_proofs, (cmd.year, cmd.date))
+        else:
+            changes["proof_received_on"] = cmd.date
     elif isinstance(cmd, Revoke):
         changes["revoked_on"] = cmd.effective_from
         changes["settlement"] = Settlement(

@@ -45,6 +45,9 @@ class Event(enum.StrEnum):
     AMEND = "amend"  # amendment notice changing the amount (also partial revocation)
     CLOSE = "close"  # final notice after the proof of use (Verwendungsnachweis)
     REVOKE = "revoke"  # revocation / withdrawal of the notice (Widerruf / Rücknahme)
+    SUBMIT = (
+        "submit"  # the grantee submits a document: spending report, interim proof, proof of use
+    )
 
 
 class Role(enum.StrEnum):
@@ -159,6 +162,23 @@ class Disbursement:
     needed_by: pendulum.Date
 
 
+class Document(enum.StrEnum):
+    """What a grantee submits while the grant runs (``submit``)."""
+
+    SPENDING_REPORT = "spending-report"  # grant money used for the purpose (Verwendung)
+    INTERIM_PROOF = "interim-proof"  # Zwischennachweis for a budget year (R-INTERIM-PROOF)
+    PROOF_OF_USE = "proof-of-use"  # Verwendungsnachweis (R-PROOF-6M)
+
+
+@attrs.frozen
+class Use:
+    """Grant money the grantee reported as used for the purpose on ``date``."""
+
+    seq: int
+    date: pendulum.Date
+    amount: Decimal
+
+
 @attrs.frozen
 class Actor:
     """A person acting in grantflow, with the roles an admin gave them."""
@@ -209,6 +229,9 @@ class Grant:
     last_edited_by: str
     last_business_date: pendulum.Date
     version: int = 0
+    uses: tuple[Use, ...] = ()
+    interim_proofs: tuple[tuple[int, pendulum.Date], ...] = ()
+    proof_received_on: pendulum.Date | None = None
     proof_date: pendulum.Date | None = None
     closed_on: pendulum.Date | None = None
     final_costs: Decimal | None = None
@@ -225,6 +248,11 @@ class Grant:
     @property
     def disbursed_amount(self) -> Decimal:
         return sum((d.amount for d in self.disbursements), ZERO)
+
+    @property
+    def used_amount(self) -> Decimal:
+        """Grant money the grantee reported as used (spending reports)."""
+        return sum((u.amount for u in self.uses), ZERO)
 
     @property
     def committed_amount(self) -> Decimal:

@@ -34,6 +34,7 @@ from grantflow.domain.commands import (
     Extend,
     Propose,
     Revoke,
+    Submit,
 )
 from grantflow.domain.dates import add_months, end_of_month
 from grantflow.domain.guideline import ProgramVersion
@@ -204,6 +205,7 @@ ROLES_FOR: Mapping[Event, frozenset[Role]] = {
     Event.CLOSE: frozenset({Role.APPROVER}),
     Event.REVOKE: frozenset({Role.APPROVER}),
     Event.DISBURSE: frozenset({Role.FINANCE}),
+    Event.SUBMIT: frozenset({Role.CLERK}),
 }
 """Which roles may fire each event (GF-ROLE). Auditors and admins fire none."""
 
@@ -269,13 +271,23 @@ class RequestedCapRule(Rule):
 @attrs.frozen(kw_only=True)
 class CeilingRule(Rule):
     kind = "ceiling"
-    default_events = frozenset({Event.DISBURSE})
+    default_events = frozenset({Event.DISBURSE, Event.SUBMIT})
 
     def check(self, ctx: RuleContext) -> Outcome | None:
         cmd = ctx.command
+        g = ctx.grant
+        if isinstance(cmd, Submit):
+            if cmd.amount is None:
+                return None
+            used = g.used_amount + cmd.amount
+            if used > g.disbursed_amount:
+                return fail(
+                    f"reporting {eur(cmd.amount)} as used would bring grant money used to "
+                    f"{eur(used)}, more than the {eur(g.disbursed_amount)} paid out"
+                )
+            return ok(f"grant money used {eur(used)} stays within {eur(g.disbursed_amount)} paid")
         if not isinstance(cmd, Disburse):
             return None
-        g = ctx.grant
         after = g.disbursed_amount + cmd.amount
         if after > g.approved_amount:
             return fail(

@@ -52,6 +52,7 @@ from grantflow.errors import (
     Refused,
 )
 from grantflow.guidelines import loader
+from grantflow.services import reports
 from grantflow.services.results import LoadResult, LogEntry
 from grantflow.store import mapping, schema
 from grantflow.store.conflicts import conflict_of
@@ -639,6 +640,30 @@ class Grantflow:
             return store.exposure(program_id, as_of)
 
         return self._read(op)
+
+    # -- reports (money and deadlines) --------------------------------------------------------
+
+    def budget_report(
+        self, program_id: str, *, as_of: pendulum.Date | None = None
+    ) -> reports.BudgetReport:
+        """The program's budget at the end of ``as_of`` (default today), summed in SQL:
+        budget, committed, disbursed, refunds, available, grants, by region, focus and year."""
+        program = self.program(program_id)
+        day = as_of or pendulum.today("Europe/Berlin").date()
+        return self._read(lambda store: reports.budget_report(store, program, day))
+
+    def due(
+        self,
+        *,
+        as_of: pendulum.Date | None = None,
+        within_days: int | None = None,
+        program: str | None = None,
+    ) -> list[reports.DueItem]:
+        """Duties of running grants due by ``as_of + within_days`` (every open one if
+        ``None``), overdue first: proofs of use, interim proofs, period ends, unused funds."""
+        programs = [self.program(program)] if program else self.programs()
+        day = as_of or pendulum.today("Europe/Berlin").date()
+        return self._read(lambda store: reports.due(store, programs, day, within_days, program))
 
 
 E = TypeVar("E", bound=enum.Enum)

@@ -22,6 +22,7 @@ from grantflow.domain.commands import (
     Reject,
     Revoke,
     Start,
+    Submit,
     Withdraw,
 )
 from grantflow.domain.guideline import Program
@@ -38,6 +39,7 @@ from grantflow.domain.model import (
     Actor,
     Applicant,
     ApplicantKind,
+    Document,
     Event,
     FinancingType,
     Grant,
@@ -67,6 +69,7 @@ ACTOR_FOR: dict[Event, Actor] = {
     Event.START: CLERK,
     Event.WITHDRAW: CLERK,
     Event.DISBURSE: FINANCE,
+    Event.SUBMIT: CLERK,
     **dict.fromkeys(
         (Event.APPROVE, Event.REJECT, Event.EXTEND, Event.AMEND, Event.CLOSE, Event.REVOKE),
         APPROVER,
@@ -204,6 +207,8 @@ def next_command(event: Event, grant: Grant) -> Command:
         )
     if event is Event.CLOSE:
         return Close(date=day, final_costs=grant.eligible_costs)
+    if event is Event.SUBMIT:
+        return Submit(date=day, document=Document.INTERIM_PROOF)
     assert event is Event.REVOKE
     return Revoke(date=day, notice_number="DMR-W-2", reason="Auflagen nicht erfüllt")
 
@@ -222,6 +227,7 @@ def test_the_lifecycle_table_is_the_documented_one() -> None:
         Event.AMEND: ({A, R, E}, None),
         Event.CLOSE: ({R, E}, State.CLOSED),
         Event.REVOKE: ({A, R, E, C}, State.REVOKED),
+        Event.SUBMIT: ({A, R, E}, None),
     }
     assert {s.event: (set(s.sources), s.dest) for s in LIFECYCLE} == documented
     assert len(LIFECYCLE) == len(Event)

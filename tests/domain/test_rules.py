@@ -1133,3 +1133,29 @@ def test_revocation_deadline_says_when_it_cannot_be_checked() -> None:
     )
     v = verdict_of(record, "R-REVOKE-LAWFUL")
     assert v.passed and "not checked" in v.message
+
+
+def test_ceiling_judges_spending_reports() -> None:
+    """Grant money reported as used cannot exceed what was paid out (GF-CEILING)."""
+    from grantflow.domain.commands import Submit
+    from grantflow.domain.model import Document
+
+    case = dmr_paid(Decimal("300000.00"))
+    record = case.do(
+        Submit(date=day("2019-06-01"), document=Document.SPENDING_REPORT, amount=Decimal("200000")),
+        CLARA,
+    )
+    assert verdict_of(record, "GF-CEILING").message == (
+        "grant money used 200,000.00 EUR stays within 300,000.00 EUR paid"
+    )
+    refusal = case.refused(
+        Submit(
+            date=day("2019-06-02"), document=Document.SPENDING_REPORT, amount=Decimal("100000.01")
+        ),
+        CLARA,
+    )
+    assert refusal.rule_ids == ("GF-CEILING",)
+    assert verdict_of(refusal, "GF-CEILING").message == (
+        "reporting 100,000.01 EUR as used would bring grant money used to 300,000.01 EUR, "
+        "more than the 300,000.00 EUR paid out"
+    )

@@ -51,6 +51,7 @@ WEIGHTED = (
     *(Event.EXTEND,) * 2,
     *(Event.AMEND,) * 2,
     *(Event.CLOSE,) * 3,
+    *(Event.SUBMIT,) * 2,
     Event.REVOKE,
     Event.REJECT,
     Event.WITHDRAW,

@@ -1,0 +1,166 @@
+"""Money and deadlines through the CLI: spending reports, the budget report, duties; the demo."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grantflow.demo import FIRST_WAVE, FIRST_WAVE_FUNDING, FIRST_WAVE_PRIVATE, SECOND_WAVE
+from grantflow_cli.main import cli
+
+from .conftest import NRW, Run, propose_nrw
+
+
+def _running(run: Run) -> str:
+    gid = propose_nrw(run).stdout.strip()
+    assert (
+        run("approve", gid, "--notice", "N1", "--date", "2019-05-02", actor="anton").exit_code == 0
+    )
+    assert run("start", gid, "--date", "2019-06-01", actor="carla").exit_code == 0
+    return gid
+
+
+def test_spending_reports_interim_proofs_and_duties(setup: Run) -> None:
+    gid = _running(setup)
+    r = setup("disburse", gid, "--amount", "300000", "--date", "2019-06-10", actor="fiona")
+    assert r.exit_code == 0, r.output
+    duties = json.loads(setup("due", "--as-of", "2019-09-01", json=True).stdout)
+    unused = [d for d in duties if d["kind"] == "unused-funds"]
+    assert [(d["grant"], d["due"], d["overdue"], d["amount"]) for d in unused] == [
+        (gid, "2019-08-10", True, "300000.00")
+    ]
+    r = setup(
+        "submit",
+        gid,
+        "--document",
+        "spending-report",
+        "--amount",
+        "300.000,01",
+        "--date",
+        "2019-09-02",
+        actor="carla",
+    )
+    assert r.exit_code == 1 and "GF-CEILING" in r.stderr and "300,000.00 EUR paid out" in r.stderr
+    r = setup(
+        "submit",
+        gid,
+        "--document",
+        "spending-report",
+        "--amount",
+        "300000",
+        "--date",
+        "2019-09-02",
+        actor="carla",
+    )
+    assert r.exit_code == 0, r.output
+    r = setup("submit", gid, "--document", "interim-proof", "--date", "2020-04-20", actor="carla")
+    assert r.exit_code == 0, r.output
+    duties = json.loads(setup("due", "--as-of", "2020-05-01", json=True).stdout)
+    # the 2019 interim proof is in; the one for 2020 is due 30 April 2021
+    assert [(d["kind"], d["due"]) for d in duties if d["grant"] == gid] == [
+        ("interim-proof", "2021-04-30"),
+        ("period-end", "2021-06-30"),
+        ("proof-of-use", "2021-12-31"),
+    ]
+    later = json.loads(setup("due", "--as-of", "2022-01-10", "--within", "10", json=True).stdout)
+    proof = next(d for d in later if d["kind"] == "proof-of-use")
+    # the funding period ends 2021-06-30: the proof is due at the end of the 6th month after
+    assert proof["due"] == "2021-12-31" and proof["overdue"] and proof["days_overdue"] == 10
+    r = setup("submit", gid, "--document", "proof-of-use", "--date", "2022-01-12", actor="carla")
+    assert r.exit_code == 0
+    assert json.loads(setup("due", "--as-of", "2022-01-13", json=True).stdout) == []
+    # the close takes the proof's date from the submitted proof: late, so R-PROOF-6M says no
+    r = setup("close", gid, "--date", "2022-02-01", "--final-costs", "1000000", actor="berta")
+    assert r.exit_code == 1 and "R-PROOF-6M" in r.stderr and "2022-01-12" in r.stderr
+
+
+def test_budget_report_in_total_and_by_region(setup: Run) -> None:
+    gid = _running(setup)
+    setup("disburse", gid, "--amount", "250000", "--date", "2019-06-10", actor="fiona")
+    doc = json.loads(setup("report", "budget", "--program", NRW, json=True).stdout)
+    assert {k: doc[k] for k in ("budget", "committed", "disbursed", "available", "grants")} == {
+        "budget": "91000000.00",
+        "committed": "800000.00",
+        "disbursed": "250000.00",
+        "available": f"{Decimal('91000000') - Decimal('800000'):.2f}",
+        "grants": 1,
+    }
+    assert doc["by_region"]["aachen"]["committed"] == "800000.00"
+    assert doc["private"] == "200000.00" and doc["total_volume"] == "1000000.00"
+    before = json.loads(
+        setup("report", "budget", "--program", NRW, "--as-of", "2019-05-01", json=True).stdout
+    )
+    assert before["grants"] == 0 and before["committed"] == "0.00"
+    r = setup(
+        "revoke",
+        gid,
+        "--date",
+        "2020-01-10",
+        "--notice",
+        "W1",
+        "--reason",
+        "Zweck verfehlt",
+        actor="anton",
+    )
+    assert r.exit_code == 0, r.output
+    after = json.loads(setup("report", "budget", "--program", NRW, json=True).stdout)
+    assert (after["grants"], after["committed"], after["refunds"]) == (0, "0.00", "250000.00")
+    assert setup("report", "budget", "--program", "nope").exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    r = CliRunner().invoke(cli, ["demo", "--db", str(path)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return path
+
+
+def test_demo_reports_the_seeds_figures(demo_db: Path) -> None:
+    """MWIDE, 06.12.2019: 42 projects, 56,6 Mio. EUR funding, ~24 Mio. EUR private,
+    80,9 Mio. EUR total volume; seven more notices handed over that day."""
+
+    def report(as_of: str) -> dict[str, object]:
+        r = CliRunner().invoke(
+            cli,
+            [
+                "--db",
+                str(demo_db),
+                "--json",
+                "report",
+                "budget",
+                "--program",
+                NRW,
+                "--as-of",
+                as_of,
+            ],
+        )
+        assert r.exit_code == 0, r.output
+        doc: dict[str, object] = json.loads(r.stdout)
+        return doc
+
+    before = report("2019-12-05")
+    assert before["grants"] == FIRST_WAVE == 42
+    assert before["committed"] == f"{FIRST_WAVE_FUNDING:.2f}" == "56600000.00"
+    assert before["private"] == f"{FIRST_WAVE_PRIVATE:.2f}"
+    assert Decimal(str(before["private"])) == pytest.approx(
+        Decimal("24000000"), rel=Decimal("0.02")
+    )
+    assert before["total_volume"] == "80900000.00"
+    assert before["budget"] == "91000000.00"
+    that_day = report("2019-12-06")
+    assert that_day["grants"] == FIRST_WAVE + SECOND_WAVE == 49
+
+
+def test_demo_leaves_a_closed_a_revoked_and_extended_grants(demo_db: Path) -> None:
+    r = CliRunner().invoke(cli, ["--db", str(demo_db), "--json", "list"])
+    states = [g["state"] for g in json.loads(r.stdout)]
+    assert states.count("revoked") == 1
+    assert states.count("closed") > 0 and states.count("extended") > 0
+    assert {g["period_end"] for g in json.loads(r.stdout) if g["state"] == "extended"} == {
+        "2023-06-30"
+    }
