@@ -101,7 +101,8 @@ def _clone(path: Path, template: str, n: int) -> None:
     child = {
         t: rows(t, "grant_id") for t in ("transitions", "disbursements", "notices") if t in tables
     }
-    ends = [pendulum.Date(2019, 6, 30).add(months=k) for k in range(0, 96, 3)]
+    past = [pendulum.Date(2019, 6, 30).add(days=k) for k in range(0, 1400, 7)]
+    future = [pendulum.Date(2023, 11, 15).add(days=k) for k in range(0, 1400, 7)]
     batch: dict[str, list[tuple[Any, ...]]] = {t: [] for t in ("grants", *child)}
 
     def flush() -> None:
@@ -117,8 +118,10 @@ def _clone(path: Path, template: str, n: int) -> None:
     for i in range(1, n):
         gid = f"DMR-2019-{i:06d}"
         region = REGIONS[i % len(REGIONS)]
-        end = ends[i % len(ends)]
+        # four in five grants are closed, their periods long over; the running ones end over
+        # the next four years
         state = "closed" if i % 5 else "extended"
+        end = (past if state == "closed" else future)[i % len(past)]
         snap = {**snapshot, "id": gid, "region": region, "state": state}
         snap["period"] = {**snapshot["period"], "end": end.isoformat()}
         row = list(grows[0])
@@ -163,13 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--grants", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="build the database here (or reuse it)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "scale.sqlite"
-        app = Grantflow.open(str(path), create=True)
-        template = _template(app)
+        path = args.keep or Path(tmp) / "scale.sqlite"
         t0 = time.perf_counter()
-        _clone(path, template, args.grants)
+        if not path.exists():
+            app = Grantflow.open(str(path), create=True)
+            _clone(path, _template(app), args.grants)
+        else:
+            app = Grantflow.open(str(path), create=True)
         con = sqlite3.connect(path)
         counts = {
             t: con.execute(f'select count(*) from "{t}"').fetchone()[0]

@@ -9,7 +9,8 @@ writes exactly the same rows (the UPDATE of the grant row with its snapshot, the
 transition record and the INSERT of the money row; an INSERT of the grant row for a proposal)
 with bare SQLAlchemy Core, one transaction per step, on the same engine set-up (WAL,
 ``BEGIN IMMEDIATE``). The payloads come from the records the service wrote, replayed in memory
-before the clock starts, so the floor does no domain work at all.
+before the clock starts (the records' hash chains too), so the floor does no domain work and no
+hashing at all.
 
 Printed per database: steps per second for the service and the floor, and the ratio of time per
 step (service / floor; the target is at most 2x). Two more columns say where the rest goes: the
@@ -40,6 +41,7 @@ from typing import Any
 import pendulum
 import sqlalchemy as sa
 
+from grantflow.audit import chain, entries
 from grantflow.domain import lifecycle
 from grantflow.domain.commands import Approve, Command, Disburse, Propose, Start
 from grantflow.domain.model import Actor, Applicant, ApplicantKind, Grant, Role, TransitionRecord
@@ -254,6 +256,7 @@ class Floor:
         set_up(Grantflow(engine, table_prefix=models.prefix, schema=models.schema), directory)
         self.engine, self.reads = engine, reads
         self.current: dict[str, Grant] = {}
+        self.heads: dict[str, str] = {}
         self.now = pendulum.now("UTC")
         A, P, V = models.Actor, models.Program, models.ProgramVersion
         G, T = models.Grant.__table__, models.Transition.__table__  # type: ignore[attr-defined]
@@ -292,6 +295,10 @@ class Floor:
                 params["where_id"] = before.id
                 params["where_version"] = before.version
             transition = mapping.transition_values(record, committed=after.committed_amount)
+            # the record's place in its grant's hash chain, as the service computes it
+            transition["prev_hash"] = self.heads.get(record.grant_id, chain.GENESIS)
+            transition["hash"] = chain.digest_of(entries.transition_payload(transition))
+            self.heads[record.grant_id] = transition["hash"]
             money = mapping.money_values(record, after)
             out.append((record, before is None, params, transition, money))
         return out

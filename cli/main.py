@@ -158,9 +158,9 @@ def cli(ctx: click.Context, db: str | None, actor: str, json_mode: bool, debug: 
 
 
 def _register() -> None:
-    from .commands import admin, demo, grants, log, reports
+    from .commands import admin, audit, demo, grants, log, reports
 
-    for module in (admin, grants, log, demo, reports):
+    for module in (admin, grants, log, demo, reports, audit):
         module.register(cli)
 
 

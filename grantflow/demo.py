@@ -376,39 +376,3 @@ def _timeline(g: Grant, *, revoked: bool, closing: bool) -> list[Step]:
             )
         )
     return steps
-
-
-@attrs.frozen
-class Figures:
-    """Program figures at the end of a business date, from the grants as they stood then."""
-
-    as_of: pendulum.Date
-    grants: int
-    committed: Decimal
-    private: Decimal
-    total_volume: Decimal
-    disbursed: Decimal
-    by_region: dict[str, tuple[int, Decimal]]
-
-
-def figures(app: Grantflow, grant_ids: tuple[str, ...], as_of: pendulum.Date) -> Figures:
-    """Count approved grants (approved, running, extended, closed) as of ``as_of``."""
-    from grantflow.errors import NotFound
-
-    count, committed, private, volume, disbursed = 0, ZERO, ZERO, ZERO, ZERO
-    by_region: dict[str, tuple[int, Decimal]] = {}
-    for gid in grant_ids:
-        try:
-            g = app.grant(gid, as_of=as_of)
-        except NotFound:
-            continue
-        if g.committed_amount <= 0:
-            continue
-        count += 1
-        committed += g.committed_amount
-        private += g.private_funds
-        volume += g.eligible_costs
-        disbursed += g.disbursed_amount
-        n, c = by_region.get(g.region or "-", (0, ZERO))
-        by_region[g.region or "-"] = (n + 1, c + g.committed_amount)
-    return Figures(as_of, count, committed, private, volume, disbursed, by_region)

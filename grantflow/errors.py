@@ -12,7 +12,8 @@ the branches to its documented exit codes (``cli/errors.py``)::
      │    └── InvalidTransition       the event is not possible from the grant's state
      ├── ConcurrentUpdate             a concurrent writer won; retrying is safe
      └── IntegrityFailure             exit 3: the stored data cannot be trusted as it is
-          └── SchemaTooNew            the database was written by a newer grantflow
+          ├── SchemaTooNew            the database was written by a newer grantflow
+          └── ChainBroken             the audit chain is broken (grantflow.audit.verify)
 
 Each class carries a stable ``code`` for machine-readable output.
 """

@@ -60,7 +60,7 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
             scenario.INTERIM_REPORT,
             pendulum.today().date(),
         )
-        rows = [scenario.figures(app, result.grant_ids, d) for d in dates]
+        rows = [app.budget_report(scenario.PROGRAM, as_of=d) for d in dates]
         budget = app.program(scenario.PROGRAM).latest.budget
     finally:
         app.close()
@@ -77,6 +77,8 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
                         "private": amount_json(f.private),
                         "total_volume": amount_json(f.total_volume),
                         "disbursed": amount_json(f.disbursed),
+                        "refunds": amount_json(f.refunds),
+                        "available": amount_json(f.available),
                     }
                     for f in rows
                 ],
@@ -85,7 +87,16 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
         return
     env.out.table(
         f"program {scenario.PROGRAM}: budget {eur(budget)}",
-        ("as of", "grants", "committed", "private", "total volume", "disbursed"),
+        (
+            "as of",
+            "grants",
+            "committed",
+            "private",
+            "total volume",
+            "disbursed",
+            "refunds",
+            "available",
+        ),
         [
             (
                 day(f.as_of),
@@ -94,10 +105,20 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
                 eur(f.private),
                 eur(f.total_volume),
                 eur(f.disbursed),
+                eur(f.refunds),
+                eur(f.available),
             )
             for f in rows
         ],
-        right=("grants", "committed", "private", "total volume", "disbursed"),
+        right=(
+            "grants",
+            "committed",
+            "private",
+            "total volume",
+            "disbursed",
+            "refunds",
+            "available",
+        ),
     )
     env.out.line(f"{result.steps} steps written to {target.resolve()}")
     env.out.line(f"explore it:  grantflow --db {target} list")

@@ -1,4 +1,8 @@
-"""Reading the transition log: ``grantflow log`` as a table, CSV (German Excel) or JSON lines."""
+"""Reading the transition log: ``grantflow log`` as a table, CSV (German Excel) or JSON lines.
+
+JSON lines are the entries exactly as their hashes cover them (plus ``hash`` and ``log_id``):
+without filters the whole log and every checkpoint, which ``docs/verify_log.py`` verifies.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ from typing import Any
 import click
 import pendulum
 
-from grantflow.domain.codec import to_data
+from grantflow.audit.chain import utc_iso
 from grantflow.domain.model import Event
 
 from ..main_support import env_of
 from ..output import day, when
-from ..params import DATE
+from ..params import DATE, MOMENT, MOMENT_UNTIL
 
 CSV_COLUMNS = (
     "log_id",
@@ -34,6 +38,8 @@ CSV_COLUMNS = (
     "rules",
     "guideline",
     "guideline_version",
+    "hash",
+    "prev_hash",
 )
 
 
@@ -51,35 +57,13 @@ def _rules(entry: Any) -> str:
     return " ".join(f"{v.rule_id}(overridden)" for v in entry.verdicts if v.overridden)
 
 
-def entry_json(entry: Any) -> dict[str, Any]:
-    """One log entry as a JSON object (a line of ``--format jsonl``)."""
-    return {
-        "log_id": f"{'r' if entry.refused else 't'}-{entry.id}",
-        "refused": entry.refused,
-        "grant": entry.grant_id,
-        "seq": entry.seq,
-        "event": entry.event.value if isinstance(entry.event, Event) else entry.event,
-        "from_state": entry.from_state,
-        "to_state": entry.to_state,
-        "business_date": entry.business_date.isoformat(),
-        "recorded_at": to_data(entry.recorded_at),
-        "actor": entry.actor,
-        "reason": entry.reason,
-        "data": entry.data,
-        "verdicts": [to_data(v) for v in entry.verdicts],
-        "rule_ids": list(entry.rule_ids),
-        "guideline": entry.guideline_id,
-        "guideline_version": entry.guideline_version,
-    }
-
-
 def _csv_row(entry: Any, decimal_comma: bool) -> list[str]:
     amount = _amount(entry)
     if decimal_comma:
         amount = amount.replace(".", ",")
     return [
         f"{'r' if entry.refused else 't'}-{entry.id}",
-        to_data(entry.recorded_at),
+        utc_iso(entry.recorded_at),
         entry.business_date.isoformat(),
         entry.grant_id or "",
         "" if entry.seq is None else str(entry.seq),
@@ -93,6 +77,8 @@ def _csv_row(entry: Any, decimal_comma: bool) -> list[str]:
         _rules(entry),
         entry.guideline_id or "",
         entry.guideline_version or "",
+        entry.hash or "",
+        entry.prev_hash or "",
     ]
 
 
@@ -109,9 +95,20 @@ def write_csv(entries: Iterable[Any], out: Any, *, decimal_comma: bool) -> None:
 @click.argument("grant_id", metavar="[ID]", required=False)
 @click.option("--program", "program_id", help="Only this program.")
 @click.option("--actor", "actor_filter", help="Only steps by this actor.")
+@click.option("--region", help="Only grants of this region.")
 @click.option("--event", type=click.Choice([e.value for e in Event]), help="Only this event.")
 @click.option("--since", type=DATE, help="Business date from (inclusive).")
 @click.option("--until", type=DATE, help="Business date until (inclusive).")
+@click.option(
+    "--recorded-since",
+    type=MOMENT,
+    help="Recorded at or after (2021-12-31T14:30; Berlin time without an offset).",
+)
+@click.option(
+    "--recorded-until",
+    type=MOMENT_UNTIL,
+    help="Recorded at or before (a bare date: to the end of that day).",
+)
 @click.option("--refused/--no-refused", default=True, help="Include refused attempts.")
 @click.option("--only-refused", is_flag=True, help="Show only refused attempts.")
 @click.option(
@@ -129,9 +126,12 @@ def log(
     grant_id: str | None,
     program_id: str | None,
     actor_filter: str | None,
+    region: str | None,
     event: str | None,
     since: pendulum.Date | None,
     until: pendulum.Date | None,
+    recorded_since: pendulum.DateTime | None,
+    recorded_until: pendulum.DateTime | None,
     refused: bool,
     only_refused: bool,
     fmt: str,
@@ -143,7 +143,8 @@ def log(
     Examples:
       grantflow log DMR-2019-0001
       grantflow log --actor anton --since 2021-01-01 --format csv > log.csv
-      grantflow log --format jsonl > log.jsonl
+      grantflow log --region owl --recorded-since 2026-11-01
+      grantflow log --format jsonl > log.jsonl    (the whole log, for docs/verify_log.py)
     """
     env = env_of(ctx)
     app = env.app()
@@ -151,27 +152,34 @@ def log(
         app.grant(grant_id)  # unknown grant: exit 2, not an empty log
     if program_id:
         app.program(program_id)
-    entries = app.log(
-        grant_id=grant_id,
-        program=program_id,
-        actor=actor_filter,
-        event=Event(event) if event else None,
-        since=since,
-        until=until,
-        include_refused=refused or only_refused,
-    )
+    filters: dict[str, Any] = {
+        "grant_id": grant_id,
+        "program": program_id,
+        "actor": actor_filter,
+        "event": Event(event) if event else None,
+        "since": since,
+        "until": until,
+        "include_refused": refused or only_refused,
+        "region": region,
+        "recorded_since": recorded_since,
+        "recorded_until": recorded_until,
+    }
+    stream = sys.stdout
+    if fmt == "jsonl" or (env.json and fmt != "csv"):
+        lines = app.export(**filters)
+        if only_refused:
+            lines = (line for line in lines if line["kind"] == "refused")
+        if fmt != "jsonl":
+            env.out.json(list(lines))
+            return
+        for line in lines:
+            stream.write(json.dumps(line, ensure_ascii=False) + "\n")
+        return
+    entries = app.log(**filters)
     if only_refused:
         entries = (e for e in entries if e.refused)
-    stream = sys.stdout
     if fmt == "csv":
         write_csv(entries, stream, decimal_comma=decimal_comma)
-        return
-    if env.json and fmt != "jsonl":
-        env.out.json([entry_json(e) for e in entries])
-        return
-    if fmt == "jsonl":
-        for entry in entries:
-            stream.write(json.dumps(entry_json(entry), ensure_ascii=False) + "\n")
         return
     rows = []
     styles: dict[int, dict[str, str]] = {}

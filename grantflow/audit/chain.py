@@ -15,13 +15,14 @@ the entry before it in the same chain:
 Canonical serialization (also implemented, independently, by ``docs/verify_log.py``): the
 entry's fields as a JSON object with keys sorted, no insignificant white space
 (``separators=(",", ":")``), non-ASCII characters kept as UTF-8 (``ensure_ascii=False``), encoded
-as UTF-8. Amounts are strings with two decimals, dates ISO 8601, times ISO 8601 in UTC. The
-hash is the lowercase hex SHA-256 of those bytes. The reference is
-``docs/explanation/audit-chain.md``.
+as UTF-8. Amounts are strings with two decimals, dates ISO 8601, times ISO 8601 in UTC with
+microseconds (:func:`utc_iso`). The hash is the lowercase hex SHA-256 of those bytes. The
+reference is ``docs/explanation/audit-chain.md``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -45,6 +46,18 @@ def canonical(payload: Mapping[str, Any]) -> bytes:
 def digest_of(payload: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of the canonical bytes of ``payload``."""
     return hashlib.sha256(canonical(payload)).hexdigest()
+
+
+def utc_iso(moment: dt.datetime) -> str:
+    """A recording time as the chains hash it: ISO 8601 in UTC, always with microseconds
+    (``"2026-11-23T16:24:27.123456+00:00"``). Raises ValueError for a naive time."""
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment!r} has no time zone")
+    u = moment.astimezone(dt.UTC)
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}"
+        f".{u.microsecond:06d}+00:00"
+    )
 
 
 def transition_payload(
@@ -99,9 +112,13 @@ def refused_payload(
     rule_ids: Sequence[str],
     code: str | None,
     message: str | None,
+    guideline_id: str | None,
+    guideline_version: str | None,
     prev_hash: str,
 ) -> dict[str, Any]:
-    """What a refused attempt's hash covers. ``refused_id`` is its place in the refused chain."""
+    """What a refused attempt's hash covers. ``refused_id`` is its place in the refused chain;
+    the guideline version is the one the attempt was judged under (``None`` if none was in
+    force)."""
     return {
         "kind": REFUSED,
         "refused_id": refused_id,
@@ -117,6 +134,8 @@ def refused_payload(
         "rule_ids": list(rule_ids),
         "code": code,
         "message": message,
+        "guideline_id": guideline_id,
+        "guideline_version": guideline_version,
         "prev_hash": prev_hash,
     }
 

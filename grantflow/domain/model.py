@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import pendulum
 
+from grantflow.domain.dates import as_utc
 from grantflow.domain.money import ZERO
 from grantflow.errors import BadInput
 
@@ -340,7 +341,7 @@ class TransitionRecord:
     from_state: State | None
     to_state: State
     business_date: pendulum.Date
-    recorded_at: pendulum.DateTime
+    recorded_at: pendulum.DateTime = attrs.field(converter=as_utc)
     actor: str
     reason: str
     data: Mapping[str, Any]

@@ -4,8 +4,20 @@
 event through load, check, apply and write in one transaction.
 """
 
+from grantflow.audit.verify import ChainBroken, Problem, VerifyReport
 from grantflow.services.app import Bind, Grantflow
-from grantflow.services.results import LoadResult, LogEntry
+from grantflow.services.results import Checkpoint, LoadResult, LogEntry
 from grantflow.store.schema import SchemaMissing, SchemaOutdated
 
-__all__ = ["Bind", "Grantflow", "LoadResult", "LogEntry", "SchemaMissing", "SchemaOutdated"]
+__all__ = [
+    "Bind",
+    "ChainBroken",
+    "Checkpoint",
+    "Grantflow",
+    "LoadResult",
+    "LogEntry",
+    "Problem",
+    "SchemaMissing",
+    "SchemaOutdated",
+    "VerifyReport",
+]

@@ -22,6 +22,7 @@ writer). The transition log is streamed.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import random
 import time
@@ -36,6 +37,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from grantflow.audit import chain, entries
+from grantflow.audit import verify as audit
 from grantflow.domain import lifecycle
 from grantflow.domain.codec import to_data
 from grantflow.domain.commands import Command, Propose
@@ -53,7 +56,7 @@ from grantflow.errors import (
 )
 from grantflow.guidelines import loader
 from grantflow.services import reports
-from grantflow.services.results import LoadResult, LogEntry
+from grantflow.services.results import Checkpoint, LoadResult, LogEntry
 from grantflow.store import mapping, schema
 from grantflow.store.conflicts import conflict_of
 from grantflow.store.engine import create_engine, read_only, resolve_url, sqlite_file
@@ -609,19 +612,28 @@ class Grantflow:
         since: pendulum.Date | None = None,
         until: pendulum.Date | None = None,
         include_refused: bool = True,
+        region: str | None = None,
+        recorded_since: dt.datetime | None = None,
+        recorded_until: dt.datetime | None = None,
     ) -> Iterator[LogEntry]:
         """The log in recorded order, streamed: transitions and (``include_refused``) refused
-        attempts. ``since``/``until`` bound the business date (both inclusive)."""
-        f = LogFilter(
-            grant_id=grant_id,
-            program=program,
-            actor=actor,
-            event=_enum(Event, event, "event").value if event is not None else None,
-            since=since,
-            until=until,
-            include_refused=include_refused,
+        attempts. ``since``/``until`` bound the business date, ``recorded_since`` /
+        ``recorded_until`` (timezone-aware) the recording time, all inclusive; ``region`` is the
+        grant's region (for a refused application: the region applied for)."""
+        return self._stream_log(
+            _log_filter(
+                grant_id,
+                program,
+                actor,
+                event,
+                since,
+                until,
+                include_refused,
+                region,
+                recorded_since,
+                recorded_until,
+            )
         )
-        return self._stream_log(f)
 
     def _stream_log(self, f: LogFilter) -> Iterator[LogEntry]:
         try:
@@ -630,6 +642,127 @@ class Grantflow:
                     yield LogEntry(**mapping.log_values(row))
         except OperationalError as exc:
             raise BadInput(f"the database cannot be used: {exc.orig}") from exc
+
+    # -- the audit chain (appended: issue 6) --------------------------------------------------
+
+    def export(
+        self,
+        *,
+        grant_id: str | None = None,
+        program: str | None = None,
+        actor: str | None = None,
+        event: Event | str | None = None,
+        since: pendulum.Date | None = None,
+        until: pendulum.Date | None = None,
+        include_refused: bool = True,
+        region: str | None = None,
+        recorded_since: dt.datetime | None = None,
+        recorded_until: dt.datetime | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The log as the JSON objects its hashes cover, streamed (``grantflow log --format
+        jsonl``): each entry's hashed fields plus ``hash`` and ``log_id`` (not hashed), in
+        recorded order. Without any filter it is the whole log followed by every checkpoint:
+        exactly what ``docs/verify_log.py`` verifies. Filters as in :meth:`log` (a filtered
+        export leaves gaps in the chains)."""
+        f = _log_filter(
+            grant_id,
+            program,
+            actor,
+            event,
+            since,
+            until,
+            include_refused,
+            region,
+            recorded_since,
+            recorded_until,
+        )
+        return self._stream_export(f)
+
+    def _stream_export(self, f: LogFilter) -> Iterator[dict[str, Any]]:
+        try:
+            with self._snapshot() as store:
+                for row in store.log_rows(f):
+                    yield entries.refused_line(row) if row["kind"] else entries.transition_line(row)
+                if f.whole:
+                    for row in store.checkpoint_rows():
+                        yield entries.checkpoint_line(row)
+        except OperationalError as exc:
+            raise BadInput(f"the database cannot be used: {exc.orig}") from exc
+
+    def digest(self, *, by: str) -> Checkpoint:
+        """Write a checkpoint sealing the head of every chain and return it; its ``digest``
+        (``gf1-<id>-<hash>``) is what an auditor keeps outside the system. ``by`` must be an
+        auditor or an admin (and is recorded)."""
+
+        def op(store: Store) -> Checkpoint:
+            who = store.actor(by)
+            if not (who.has(Role.AUDITOR) or who.has(Role.ADMIN)):
+                raise Refused(
+                    f"{by} may not write an audit checkpoint: that needs the auditor or the "
+                    "admin role"
+                )
+            row = store.add_checkpoint(by=by, now=self.clock())
+            return Checkpoint(
+                id=row["id"],
+                digest=chain.format_digest(row["id"], row["hash"]),
+                hash=row["hash"],
+                prev_hash=row["prev_hash"],
+                created_at=row["created_at"],
+                created_by=by,
+                grants=len(row["heads"]),
+                records=sum(seq for _, seq, _ in row["heads"]),
+                refused=row["refused_head"][0] if row["refused_head"] else 0,
+            )
+
+        return self._write(op)
+
+    def verify(self, digest: str | None = None) -> audit.VerifyReport:
+        """Walk the whole log in a stream and check every hash chain (see
+        :mod:`grantflow.audit.verify`); with ``digest`` (as :meth:`digest` returned it) also
+        that the log still holds that checkpoint. Returns the report (``report.intact``;
+        ``report.raise_if_broken()`` raises :class:`~grantflow.audit.verify.ChainBroken`, an
+        IntegrityFailure). Raises BadInput for a malformed digest."""
+        if digest is not None:
+            try:
+                chain.parse_digest(digest)
+            except ValueError as exc:
+                raise BadInput(str(exc)) from None
+
+        def checkpoints(store: Store) -> Iterator[audit.SealedCheckpoint]:
+            for cid in store.checkpoint_ids():
+                meta = store.audit_checkpoint(cid)
+                head = meta["refused_head"]
+                refused = (
+                    store.refused_hash(head[0])
+                    if isinstance(head, list) and head and isinstance(head[0], int)
+                    else None
+                )
+                yield audit.SealedCheckpoint(meta, store.checkpoint_heads(cid), refused)
+
+        try:
+            with self._snapshot() as store:
+                return audit.verify(
+                    transitions=store.audit_transitions(),
+                    grants=store.audit_grants(),
+                    refused=store.audit_refused(),
+                    checkpoints=checkpoints(store),
+                    digest=digest,
+                )
+        except OperationalError as exc:
+            raise BadInput(f"the database cannot be used: {exc.orig}") from exc
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Store]:
+        """A read transaction that sees one state of the database from its first to its last
+        statement (verification, the export): REPEATABLE READ on PostgreSQL; a read
+        transaction on SQLite (WAL) already does."""
+        if self.engine is not None and self.engine.dialect.name == "postgresql":
+            repeatable = self.engine.execution_options(isolation_level="REPEATABLE READ")
+            with repeatable.begin() as conn:
+                yield Store(conn, self.models)
+            return
+        with self._unit(write=False) as store:
+            yield store
 
     def exposure(self, program_id: str, *, as_of: pendulum.Date | None = None) -> Exposure:
         """What the program's grants bind (summed in SQL), now or at the end of ``as_of``."""
@@ -649,8 +782,7 @@ class Grantflow:
         """The program's budget at the end of ``as_of`` (default today), summed in SQL:
         budget, committed, disbursed, refunds, available, grants, by region, focus and year."""
         program = self.program(program_id)
-        day = as_of or pendulum.today("Europe/Berlin").date()
-        return self._read(lambda store: reports.budget_report(store, program, day))
+        return self._read(lambda store: reports.budget_report(store, program, as_of))
 
     def due(
         self,
@@ -667,6 +799,35 @@ class Grantflow:
 
 
 E = TypeVar("E", bound=enum.Enum)
+
+
+def _log_filter(
+    grant_id: str | None,
+    program: str | None,
+    actor: str | None,
+    event: Event | str | None,
+    since: pendulum.Date | None,
+    until: pendulum.Date | None,
+    include_refused: bool,
+    region: str | None,
+    recorded_since: dt.datetime | None,
+    recorded_until: dt.datetime | None,
+) -> LogFilter:
+    for name, moment in (("recorded_since", recorded_since), ("recorded_until", recorded_until)):
+        if moment is not None and moment.tzinfo is None:
+            raise BadInput(f"{name} {moment.isoformat()} has no time zone")
+    return LogFilter(
+        grant_id=grant_id,
+        program=program,
+        actor=actor,
+        event=_enum(Event, event, "event").value if event is not None else None,
+        since=since,
+        until=until,
+        include_refused=include_refused,
+        region=region,
+        recorded_since=pendulum.instance(recorded_since) if recorded_since else None,
+        recorded_until=pendulum.instance(recorded_until) if recorded_until else None,
+    )
 
 
 def _enum(cls: type[E], value: object, what: str) -> E:

@@ -82,36 +82,51 @@ def _money(expr: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnEleme
     return type_coerce(func.coalesce(func.sum(expr), 0), Money())
 
 
-def budget_report(store: Store, program: Program, as_of: pendulum.Date) -> BudgetReport:
-    """The budget report of ``program`` at the end of ``as_of``, summed in SQL."""
+def budget_report(
+    store: Store, program: Program, as_of: pendulum.Date | None = None
+) -> BudgetReport:
+    """The budget report of ``program`` at the end of ``as_of``, summed in SQL.
+
+    Without ``as_of`` it reports the grants as they stand now, from the grant rows alone;
+    with it, each grant as it stood after its last step dated on or before that day (covering
+    indexes keep this to index scans, see migration 0003).
+    """
     m = store.m
     G, T, D, N = m.Grant, m.Transition, m.Disbursement, m.Notice
-    last = (
-        select(T.grant_id.label("gid"), func.max(T.seq).label("seq"))
-        .join(G, G.id == T.grant_id)
-        .where(G.program_id == program.id, T.business_date <= as_of)
-        .group_by(T.grant_id)
-        .subquery()
-    )
-    now = (
-        select(
-            T.grant_id.label("gid"),
-            T.to_state.label("state"),
-            T.committed_amount.label("committed"),
+    if as_of is None:
+        day = pendulum.today("Europe/Berlin").date()
+        state_col: ColumnElement[Any] | InstrumentedAttribute[Any] = G.state
+        committed: ColumnElement[Decimal] = type_coerce(G.committed_amount, Money())
+        paid_amount: ColumnElement[Decimal] = type_coerce(G.disbursed_amount, Money())
+        joins: list[tuple[Any, ColumnElement[bool], bool]] = []
+    else:
+        day = as_of
+        last = (
+            select(T.grant_id.label("gid"), func.max(T.seq).label("seq"))
+            .where(T.guideline_id == program.id, T.business_date <= as_of)
+            .group_by(T.grant_id)
+            .subquery()
         )
-        .join(last, and_(T.grant_id == last.c.gid, T.seq == last.c.seq))
-        .subquery()
-    )
-    paid = (
-        select(D.grant_id.label("gid"), func.sum(D.amount).label("paid"))
-        .join(G, G.id == D.grant_id)
-        .where(G.program_id == program.id, D.date <= as_of)
-        .group_by(D.grant_id)
-        .subquery()
-    )
-    paid_amount = type_coerce(func.coalesce(paid.c.paid, 0), Money())
-    committed = type_coerce(now.c.committed, Money())
-    bound = now.c.state.in_([s.value for s in BOUND])
+        now = (
+            select(
+                T.grant_id.label("gid"),
+                T.to_state.label("state"),
+                T.committed_amount.label("committed"),
+            )
+            .join(last, and_(T.grant_id == last.c.gid, T.seq == last.c.seq))
+            .subquery()
+        )
+        paid = (
+            select(D.grant_id.label("gid"), func.sum(D.amount).label("paid"))
+            .where(D.date <= as_of)
+            .group_by(D.grant_id)
+            .subquery()
+        )
+        state_col = now.c.state
+        committed = type_coerce(now.c.committed, Money())
+        paid_amount = type_coerce(func.coalesce(paid.c.paid, 0), Money())
+        joins = [(now, now.c.gid == G.id, False), (paid, paid.c.gid == G.id, True)]
+    bound = state_col.in_([s.value for s in BOUND])
     refund = case((paid_amount > committed, paid_amount - committed), else_=literal(0))
 
     def measures() -> list[ColumnElement[Any]]:
@@ -124,14 +139,12 @@ def budget_report(store: Store, program: Program, as_of: pendulum.Date) -> Budge
             _money(case((bound, G.eligible_costs), else_=literal(0))).label("total_volume"),
         ]
 
-    base = (
-        select(G.region, G.focus, *measures())
-        .select_from(G)
-        .join(now, now.c.gid == G.id)
-        .outerjoin(paid, paid.c.gid == G.id)
-        .where(G.program_id == program.id, now.c.state.in_([s.value for s in COUNTED]))
-        .group_by(G.region, G.focus)
-    )
+    base = select(G.region, G.focus, *measures()).select_from(G)
+    for target, onclause, outer in joins:
+        base = base.join(target, onclause, isouter=outer)
+    base = base.where(
+        G.program_id == program.id, state_col.in_([s.value for s in COUNTED])
+    ).group_by(G.region, G.focus)
     regions: dict[str, _Sum] = {}
     focus: dict[str, _Sum] = {}
     total = _Sum()
@@ -147,14 +160,14 @@ def budget_report(store: Store, program: Program, as_of: pendulum.Date) -> Budge
     approvals = (
         select(year.label("year"), func.count().label("grants"), _money(N.amount).label("amount"))
         .join(G, G.id == N.grant_id)
-        .where(G.program_id == program.id, N.event == "approve", N.date <= as_of)
+        .where(G.program_id == program.id, N.event == "approve", N.date <= day)
         .group_by(year)
     )
     pay_year = extract("year", D.date)
     payments = (
         select(pay_year.label("year"), _money(D.amount).label("amount"))
         .join(G, G.id == D.grant_id)
-        .where(G.program_id == program.id, D.date <= as_of)
+        .where(G.program_id == program.id, D.date <= day)
         .group_by(pay_year)
     )
     years: dict[int, _Sum] = {}
@@ -163,11 +176,11 @@ def budget_report(store: Store, program: Program, as_of: pendulum.Date) -> Budge
         acc.grants, acc.committed = int(row.grants), row.amount
     for row in store.conn.execute(payments):
         years.setdefault(int(row.year), _Sum()).disbursed = row.amount
-    version = _version(program, as_of)
+    version = _version(program, day)
     return BudgetReport(
         program_id=program.id,
         program_name=program.name,
-        as_of=as_of,
+        as_of=day,
         version=version.version,
         budget=version.budget,
         grants=total.grants,

@@ -28,7 +28,7 @@ class LogEntry:
     refused proposal, ``rule_ids`` names the rules that refused (``GF-LIFECYCLE`` when the
     lifecycle did) and ``verdicts`` holds every verdict of the attempt. ``id`` is the row's id
     in its table (transitions and refused attempts count separately); entries come in the
-    order they were recorded.
+    order they were recorded. ``prev_hash`` and ``hash`` link the entry into its hash chain.
     """
 
     id: int
@@ -49,6 +49,11 @@ class LogEntry:
     rule_ids: tuple[str, ...] = ()
     code: str | None = None
     message: str | None = None
+    prev_hash: str | None = None
+    """The hash of the entry before it in its chain (the grant's previous record, the previous
+    refused attempt; 64 zeros for the first)."""
+    hash: str | None = None
+    """SHA-256 over the entry's canonical payload (``docs/explanation/audit-chain.md``)."""
 
     @property
     def record(self) -> TransitionRecord | None:
@@ -74,4 +79,24 @@ class LogEntry:
         )
 
 
-__all__ = ["LoadResult", "LogEntry"]
+@attrs.frozen(kw_only=True)
+class Checkpoint:
+    """A checkpoint ``grantflow audit digest`` wrote: it seals the head of every chain.
+
+    ``digest`` (``gf1-<id>-<hash>``) is what an auditor keeps outside the system; ``grants`` is
+    how many grant chains it sealed, ``records`` how many transition records they hold,
+    ``refused`` the id of the newest refused attempt it sealed (0: none yet).
+    """
+
+    id: int
+    digest: str
+    hash: str
+    prev_hash: str
+    created_at: pendulum.DateTime
+    created_by: str
+    grants: int
+    records: int
+    refused: int
+
+
+__all__ = ["Checkpoint", "LoadResult", "LogEntry"]

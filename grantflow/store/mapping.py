@@ -289,6 +289,8 @@ def log_values(row: RowMapping) -> dict[str, Any]:
         "rule_ids": tuple(row["rule_ids"] or ()),
         "code": row["code"],
         "message": row["message"],
+        "prev_hash": row.get("prev_hash"),
+        "hash": row.get("hash"),
     }
 
 

@@ -19,6 +19,11 @@ Tables (without prefix):
 ``notices``           grant, amendment and revocation notices (one per such transition)
 ``disbursements``     payments (one per ``disburse`` transition)
 ``refused_attempts``  steps the rules or the lifecycle refused (who, what, which rules)
+``audit_checkpoints`` seals of every hash chain's head (``grantflow audit digest``)
+
+``transitions``, ``refused_attempts`` and ``audit_checkpoints`` are append-only (database
+triggers refuse UPDATE and DELETE, see migration ``0002``) and hash-chained: ``prev_hash`` and
+``hash`` (:mod:`grantflow.audit.chain`).
 
 The domain never sees these classes: :mod:`grantflow.store.mapping` converts between them and
 the domain objects, in one place.
@@ -64,8 +69,14 @@ TABLES = (
     "notices",
     "disbursements",
     "refused_attempts",
+    "audit_checkpoints",
 )
 """grantflow's table names without prefix, parents before children."""
+
+APPEND_ONLY = ("transitions", "refused_attempts", "audit_checkpoints")
+"""The tables whose rows are never changed or deleted (triggers refuse it)."""
+
+HASH = 64  # a SHA-256 in hex
 
 NAME = 200  # names of actors, titles ...
 ID = 100  # program ids, grant ids, version ids
@@ -170,6 +181,10 @@ class TransitionColumns(_Row):
     guideline_version: Mapped[str] = mapped_column(String(ID))
     committed_amount: Mapped[Decimal] = mapped_column(Money())
     """The grant's commitment after this step (budget sums at a past date)."""
+    prev_hash: Mapped[str] = mapped_column(String(HASH))
+    """The hash of the grant's previous record (64 zeros for ``seq`` 1)."""
+    hash: Mapped[str] = mapped_column(String(HASH))
+    """SHA-256 over the record's canonical payload (:mod:`grantflow.audit.chain`)."""
 
 
 class NoticeColumns(_Row):
@@ -220,6 +235,25 @@ class RefusedAttemptColumns(_Row):
     guideline_version: Mapped[str | None] = mapped_column(String(ID))
     after_transition: Mapped[int | None] = mapped_column(Integer)
     """The newest transition id when the attempt was recorded: places it in the log's order."""
+    prev_hash: Mapped[str] = mapped_column(String(HASH))
+    """The hash of the previous refused attempt (by ``id``; 64 zeros for the first)."""
+    hash: Mapped[str] = mapped_column(String(HASH))
+    """SHA-256 over the attempt's canonical payload (:mod:`grantflow.audit.chain`)."""
+
+
+class AuditCheckpointColumns(_Row):
+    """``audit_checkpoints``: a seal of every chain's head, written by ``grantflow audit
+    digest``; the checkpoints form a chain of their own. ``id`` counts 1, 2, 3, …"""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(NAME))
+    heads: Mapped[list[list[Any]]] = mapped_column(json_type())
+    """``[grant_id, seq, hash]`` of every grant's last record, sorted by grant id."""
+    refused_head: Mapped[list[Any] | None] = mapped_column(json_type())
+    """``[id, hash]`` of the last refused attempt (``None`` before the first)."""
+    prev_hash: Mapped[str] = mapped_column(String(HASH))
+    hash: Mapped[str] = mapped_column(String(HASH))
 
 
 @attrs.frozen(eq=False)
@@ -238,6 +272,7 @@ class Models:
     Notice: type[NoticeColumns]
     Disbursement: type[DisbursementColumns]
     RefusedAttempt: type[RefusedAttemptColumns]
+    AuditCheckpoint: type[AuditCheckpointColumns]
 
     @property
     def version_table(self) -> str:
@@ -339,6 +374,10 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
             {"sqlite_autoincrement": True},
         )
 
+    class AuditCheckpoint(AuditCheckpointColumns, Base):
+        __tablename__ = prefix + "audit_checkpoints"
+        __table_args__ = (fk(["created_by"], "actors", "name"),)
+
     return Models(
         prefix=prefix,
         schema=schema,
@@ -352,13 +391,16 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
         Notice=Notice,
         Disbursement=Disbursement,
         RefusedAttempt=RefusedAttempt,
+        AuditCheckpoint=AuditCheckpoint,
     )
 
 
 __all__ = [
+    "APPEND_ONLY",
     "NAMING_CONVENTION",
     "TABLES",
     "ActorColumns",
+    "AuditCheckpointColumns",
     "DisbursementColumns",
     "GrantColumns",
     "GrantNumberColumns",

@@ -10,6 +10,9 @@ more than running it. Converting rows to domain objects is :mod:`grantflow.store
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -25,7 +28,10 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
+    text,
+    type_coerce,
     union_all,
     update,
 )
@@ -35,11 +41,12 @@ from sqlalchemy.engine import Connection, Row, RowMapping
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import Integer, String
 
+from grantflow.audit import chain, entries
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.model import Actor, Grant, Role, State, TransitionRecord
 from grantflow.domain.money import ZERO
 from grantflow.domain.rules import Exposure
-from grantflow.errors import BadInput, ConcurrentUpdate, NotFound
+from grantflow.errors import BadInput, ConcurrentUpdate, IntegrityFailure, NotFound
 from grantflow.store import mapping
 from grantflow.store.models import Models
 from grantflow.store.types import json_type
@@ -67,6 +74,29 @@ class LogFilter:
     since: pendulum.Date | None = None
     until: pendulum.Date | None = None
     include_refused: bool = True
+    region: str | None = None
+    recorded_since: pendulum.DateTime | None = None
+    """Recorded at or after this moment."""
+    recorded_until: pendulum.DateTime | None = None
+    """Recorded at or before this moment."""
+
+    @property
+    def whole(self) -> bool:
+        """Whether nothing is left out (the whole log, checkpoints included, can be verified)."""
+        return self.include_refused and all(
+            v is None
+            for v in (
+                self.grant_id,
+                self.program,
+                self.actor,
+                self.event,
+                self.since,
+                self.until,
+                self.region,
+                self.recorded_since,
+                self.recorded_until,
+            )
+        )
 
 
 class Statements:
@@ -106,10 +136,21 @@ class Statements:
             .where(V2.program_id == G.program_id, V2.effective_from <= bindparam("day"))
             .scalar_subquery()
         )
+        # the hash of the grant's newest record: the head its next record chains to. Read in
+        # the statement that locks the row; on PostgreSQL a row that another writer changed
+        # meanwhile comes back newer than this subquery's snapshot, and the head is then NULL
+        # (no record with that seq yet) and read again (Store.insert_record).
+        head = (
+            select(T.hash)
+            .where(T.grant_id == G.id, T.seq == G.version)
+            .scalar_subquery()
+            .label("head")
+        )
         self.step_context = (
             select(
                 G.snapshot,
                 G.version,
+                head,
                 select(A.roles)
                 .where(A.name == bindparam("actor"))
                 .scalar_subquery()
@@ -136,6 +177,21 @@ class Statements:
         self.insert_notice = insert(m.Notice)
         self.insert_refused = insert(m.RefusedAttempt)
         self.last_transition = select(func.max(T.id))
+        self.record_hash = select(T.hash).where(
+            T.grant_id == bindparam("gid"), T.seq == bindparam("seq")
+        )
+        R, C = m.RefusedAttempt, m.AuditCheckpoint
+        self.last_refused = select(R.id, R.hash).order_by(R.id.desc()).limit(1)
+        self.last_checkpoint = select(C.id, C.hash).order_by(C.id.desc()).limit(1)
+        self.insert_checkpoint = insert(C)
+        qualified = f"{m.schema}.{m.prefix}" if m.schema else m.prefix
+        self.audit_lock_key = int.from_bytes(
+            hashlib.sha256(f"grantflow audit chain {qualified}".encode()).digest()[:8],
+            "big",
+            signed=True,
+        )
+        """PostgreSQL advisory lock serialising the refused chain and the checkpoints of one
+        table layout."""
         N = m.GrantNumber.__table__  # type: ignore[attr-defined]
         self.next_number: dict[str, Any] = {}
         for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert)):
@@ -164,6 +220,9 @@ class Store:
         self.m = models
         self.q = statements(models)
         self.dialect = conn.dialect.name
+        self._heads: dict[str, tuple[int, str]] = {}
+        """grant id -> (seq, hash) of its newest record, as read or written in this
+        transaction (the head the next record chains to)."""
 
     # -- actors -------------------------------------------------------------------------------
 
@@ -333,6 +392,8 @@ class Store:
         if row.roles is None:
             self.actor(actor)  # raises NotFound
         grant = mapping.grant_from_snapshot(row.snapshot, row.version)
+        if row.head is not None:
+            self._heads[grant_id] = (row.version, row.head)
         if row.guideline_version is None:
             self.version_in_force(grant.program_id, day)  # raises NotFound
         ref = VersionRef(
@@ -430,9 +491,26 @@ class Store:
         value: int | None = self.conn.execute(self.q.last_transition).scalar()
         return value
 
+    def lock_audit(self) -> None:
+        """Serialise appending to the refused chain and to the checkpoints: a transaction-level
+        advisory lock on PostgreSQL (SQLite's ``BEGIN IMMEDIATE`` already serialises writers)."""
+        if self.dialect == "postgresql":
+            self.conn.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"), {"k": self.q.audit_lock_key}
+            )
+
     def add_refused(self, values: dict[str, Any]) -> None:
-        """INSERT a refused attempt, placed in the log after the newest transition."""
-        row = {**values, "after_transition": self.last_transition_id()}
+        """INSERT a refused attempt at the end of the refused chain (under the chain's lock),
+        placed in the log after the newest transition."""
+        self.lock_audit()
+        last = self.conn.execute(self.q.last_refused).first()
+        row = {
+            **values,
+            "id": last.id + 1 if last is not None else 1,
+            "after_transition": self.last_transition_id(),
+            "prev_hash": last.hash if last is not None else chain.GENESIS,
+        }
+        row["hash"] = chain.digest_of(entries.refused_payload(row))
         self.conn.execute(self.q.insert_refused, [row])
 
     def update_grant(self, before: Grant, after: Grant, *, now: pendulum.DateTime) -> None:
@@ -454,11 +532,13 @@ class Store:
         self.conn.execute(self.q.insert_grant, [mapping.grant_values(grant, now=now)])
 
     def insert_record(self, record: TransitionRecord, after: Grant) -> None:
-        """INSERT the transition record, then the money row it makes (if any)."""
-        self.conn.execute(
-            self.q.insert_transition,
-            [mapping.transition_values(record, committed=after.committed_amount)],
-        )
+        """INSERT the transition record, chained to the grant's previous record, then the money
+        row it makes (if any)."""
+        values = mapping.transition_values(record, committed=after.committed_amount)
+        values["prev_hash"] = self._head_before(record)
+        values["hash"] = chain.digest_of(entries.transition_payload(values))
+        self.conn.execute(self.q.insert_transition, [values])
+        self._heads[record.grant_id] = (record.seq, values["hash"])
         made = mapping.money_values(record, after)
         if made is not None:
             table, values = made
@@ -492,7 +572,9 @@ class Store:
             json_null.label("rule_ids"),
             text_null.label("code"),
             text_null.label("message"),
-        ).where(*_conditions(T, f))
+            T.prev_hash,
+            T.hash,
+        ).where(*_conditions(T, f, self.m))
         parts: list[Select[*tuple[Any, ...]]] = [transitions]
         if f.include_refused:
             parts.append(
@@ -516,12 +598,286 @@ class Store:
                     R.rule_ids,
                     R.code,
                     R.message,
-                ).where(*_conditions(R, f))
+                    R.prev_hash,
+                    R.hash,
+                ).where(*_conditions(R, f, self.m))
             )
         combined = union_all(*parts).subquery() if len(parts) > 1 else transitions.subquery()
         stmt = select(combined).order_by(combined.c.order_id, combined.c.kind, combined.c.id)
         result = self.conn.execute(stmt.execution_options(yield_per=batch))
         yield from result.mappings()
+
+    # -- the audit chains ---------------------------------------------------------------------
+
+    def _head_before(self, record: TransitionRecord) -> str:
+        """The hash ``record`` chains to: its grant's previous record's (64 zeros for seq 1),
+        from what this transaction read with the grant row or wrote, or else read now (the
+        grant row is locked, so the previous record cannot change)."""
+        if record.seq == 1:
+            return chain.GENESIS
+        known = self._heads.get(record.grant_id)
+        if known is not None and known[0] == record.seq - 1:
+            return known[1]
+        found: str | None = self.conn.execute(
+            self.q.record_hash, {"gid": record.grant_id, "seq": record.seq - 1}
+        ).scalar_one_or_none()
+        if found is None:
+            raise IntegrityFailure(
+                f"grant {record.grant_id} has no record {record.seq - 1} to chain record "
+                f"{record.seq} to; run `grantflow audit verify`"
+            )
+        return found
+
+    def chain_heads(self) -> list[list[Any]]:
+        """``[grant_id, seq, hash]`` of every grant's newest record."""
+        T = self.m.Transition
+        last = (
+            select(T.grant_id.label("gid"), func.max(T.seq).label("top"))
+            .group_by(T.grant_id)
+            .subquery()
+        )
+        rows = self.conn.execute(
+            select(T.grant_id, T.seq, T.hash).join(
+                last, and_(last.c.gid == T.grant_id, last.c.top == T.seq)
+            )
+        )
+        return [[gid, seq, h] for gid, seq, h in rows]
+
+    def add_checkpoint(self, *, by: str, now: pendulum.DateTime) -> dict[str, Any]:
+        """Seal the head of every chain in a new checkpoint (under the audit lock); returns the
+        checkpoint's row values."""
+        self.lock_audit()
+        last = self.conn.execute(self.q.last_checkpoint).first()
+        refused = self.conn.execute(self.q.last_refused).first()
+        payload = chain.checkpoint_payload(
+            checkpoint_id=last.id + 1 if last is not None else 1,
+            created_at=chain.utc_iso(now),
+            created_by=by,
+            heads=self.chain_heads(),
+            refused_head=[refused.id, refused.hash] if refused is not None else None,
+            prev_hash=last.hash if last is not None else chain.GENESIS,
+        )
+        row = {
+            "id": payload["checkpoint_id"],
+            "created_at": now,
+            "created_by": by,
+            "heads": payload["heads"],
+            "refused_head": payload["refused_head"],
+            "prev_hash": payload["prev_hash"],
+            "hash": chain.digest_of(payload),
+        }
+        self.conn.execute(self.q.insert_checkpoint, [row])
+        return row
+
+    def checkpoint_rows(self, *, batch: int = 10) -> Iterator[RowMapping]:
+        """Every checkpoint (heads included), by id, streamed."""
+        C = self.m.AuditCheckpoint
+        stmt = select(
+            C.id, C.created_at, C.created_by, C.heads, C.refused_head, C.prev_hash, C.hash
+        )
+        result = self.conn.execute(stmt.order_by(C.id).execution_options(yield_per=batch))
+        yield from result.mappings()
+
+    def _raw(self, column: Any) -> Any:
+        """``column`` without its type's result processing (verification reads the stored
+        values as the driver returns them: see :mod:`grantflow.audit.entries`)."""
+        return type_coerce(column, String()).label(column.key)
+
+    def audit_transitions(self, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every transition record as stored, by grant and ``seq``, streamed."""
+        T = self.m.Transition
+        raw = self._raw
+        stmt = select(
+            T.id,
+            T.grant_id,
+            T.seq,
+            T.event,
+            T.from_state,
+            T.to_state,
+            raw(T.business_date),
+            raw(T.recorded_at),
+            T.actor,
+            T.reason,
+            raw(T.data),
+            raw(T.verdicts),
+            T.guideline_id,
+            T.guideline_version,
+            T.prev_hash,
+            T.hash,
+        ).order_by(T.grant_id, T.seq)
+        return self._stream_raw(stmt, ("data", "verdicts"), batch)
+
+    def audit_refused(self, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every refused attempt as stored, by id, streamed."""
+        R = self.m.RefusedAttempt
+        raw = self._raw
+        stmt = select(
+            R.id,
+            R.grant_id,
+            R.event,
+            R.from_state,
+            raw(R.business_date),
+            raw(R.recorded_at),
+            R.actor,
+            R.reason,
+            raw(R.data),
+            raw(R.verdicts),
+            raw(R.rule_ids),
+            R.code,
+            R.message,
+            R.guideline_id,
+            R.guideline_version,
+            R.prev_hash,
+            R.hash,
+        ).order_by(R.id)
+        return self._stream_raw(stmt, ("data", "verdicts", "rule_ids"), batch)
+
+    def _stream_raw(
+        self, stmt: Select[*tuple[Any, ...]], json_keys: tuple[str, ...], batch: int
+    ) -> Iterator[dict[str, Any]]:
+        text_json = self.dialect == "sqlite"
+        result = self.conn.execute(stmt.execution_options(yield_per=batch))
+        keys = list(result.keys())
+        for row in result:
+            values = dict(zip(keys, row, strict=True))
+            if text_json:
+                for key in json_keys:
+                    values[key] = entries.json_value(values[key], text=True)
+            yield values
+
+    def audit_grants(self, *, batch: int = 2000) -> Iterator[tuple[str, int | None, int | None]]:
+        """``(grant id, version of its grants row, seq of its newest record)`` for every grant
+        that has a row or records (``None`` where one side is missing)."""
+        G, T = self.m.Grant, self.m.Transition
+        last = (
+            select(T.grant_id.label("gid"), func.max(T.seq).label("top"))
+            .group_by(T.grant_id)
+            .subquery()
+        )
+        with_records = select(last.c.gid, G.version, last.c.top).outerjoin(G, G.id == last.c.gid)
+        without = select(G.id, G.version, cast(null(), Integer())).where(
+            ~select(T.id).where(T.grant_id == G.id).exists()
+        )
+        for stmt in (with_records, without):
+            result = self.conn.execute(stmt.execution_options(yield_per=batch))
+            yield from ((gid, version, top) for gid, version, top in result)
+
+    def checkpoint_ids(self) -> list[int]:
+        """The id of every checkpoint, in order."""
+        C = self.m.AuditCheckpoint
+        return list(self.conn.scalars(select(C.id).order_by(C.id)))
+
+    def audit_checkpoint(self, checkpoint_id: int) -> dict[str, Any]:
+        """One checkpoint's stored values but its heads; on PostgreSQL also ``heads_type``
+        (what its heads column holds: ``array`` when intact)."""
+        C = self.m.AuditCheckpoint
+        columns = [
+            C.id,
+            self._raw(C.created_at),
+            C.created_by,
+            self._raw(C.refused_head),
+            C.prev_hash,
+            C.hash,
+        ]
+        if self.dialect == "postgresql":
+            columns.append(func.jsonb_typeof(C.heads).label("heads_type"))
+        row = self.conn.execute(select(*columns).where(C.id == checkpoint_id)).one()
+        values = dict(row._mapping)
+        values["refused_head"] = entries.json_value(
+            values["refused_head"], text=self.dialect == "sqlite"
+        )
+        return values
+
+    def checkpoint_heads(
+        self, checkpoint_id: int, *, batch: int = 500
+    ) -> Iterator[tuple[Any, str | None]]:
+        """The heads a checkpoint sealed, in stored order, each with the hash the record it
+        names has now (``None`` if there is no such record), streamed in constant memory: a
+        checkpoint holds one head per grant.
+
+        PostgreSQL expands the heads column and looks every head up in the ``(grant_id, seq)``
+        index itself (on the server, streamed through a server-side cursor). On SQLite the
+        column is read in chunks through SQLite's incremental BLOB I/O and parsed element by
+        element (expanding it in SQL would hold all of it in this process), and each ``batch``
+        of heads is looked up in the index in one statement.
+        """
+        if self.dialect == "sqlite":
+            yield from self._sqlite_heads(checkpoint_id, batch)
+            return
+        C = self.m.AuditCheckpoint.__table__  # type: ignore[attr-defined]
+        T = self.m.Transition.__table__  # type: ignore[attr-defined]
+        quote = self.conn.dialect.identifier_preparer.format_table
+        sql = (
+            "SELECT e.value::text AS value, t.hash AS stored "
+            f"FROM {quote(C)} AS c CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN "
+            "jsonb_typeof(c.heads) = 'array' THEN c.heads ELSE '[]'::jsonb END) "
+            f"WITH ORDINALITY AS e(value, n) LEFT JOIN {quote(T)} AS t "
+            "ON jsonb_typeof(e.value) = 'array' AND t.grant_id = e.value ->> 0 "
+            "AND t.seq = CASE WHEN jsonb_typeof(e.value -> 1) = 'number' "
+            "AND (e.value ->> 1) ~ '^[0-9]{1,9}$' THEN (e.value ->> 1)::integer END "
+            "WHERE c.id = :id ORDER BY e.n"
+        )
+        result = self.conn.execute(
+            text(sql).execution_options(yield_per=2000), {"id": checkpoint_id}
+        )
+        for value, stored in result:
+            yield json.loads(value), stored
+
+    def _sqlite_heads(self, checkpoint_id: int, batch: int) -> Iterator[tuple[Any, str | None]]:
+        table = self.m.AuditCheckpoint.__table__  # type: ignore[attr-defined]
+        raw: Any = self.conn.connection.dbapi_connection
+
+        def chunks() -> Iterator[bytes]:
+            if not hasattr(raw, "blobopen"):  # another driver than the standard library's
+                whole = self.conn.execute(
+                    select(self._raw(self.m.AuditCheckpoint.heads)).where(
+                        self.m.AuditCheckpoint.id == checkpoint_id
+                    )
+                ).scalar()
+                yield whole.encode("utf-8") if isinstance(whole, str) else b""
+                return
+            try:
+                blob = raw.blobopen(table.name, "heads", checkpoint_id, readonly=True)
+            except sqlite3.Error:  # not text (NULL, a number): no array at all
+                return
+            with blob:
+                while chunk := blob.read(1 << 16):
+                    yield chunk
+
+        pending: list[Any] = []
+        for head in entries.iter_json_array(chunks()):
+            pending.append(head)
+            if len(pending) >= batch:
+                yield from self._sqlite_lookup(pending)
+                pending = []
+        yield from self._sqlite_lookup(pending)
+
+    def _sqlite_lookup(self, heads: list[Any]) -> Iterator[tuple[Any, str | None]]:
+        if not heads:
+            return
+        keys = [
+            h[:2] if isinstance(h, list) and len(h) == 3 and isinstance(h[0], str) else None
+            for h in heads
+        ]
+        T = self.m.Transition.__table__  # type: ignore[attr-defined]
+        sql = (
+            "SELECT j.key, t.hash FROM json_each(:keys) AS j LEFT JOIN "
+            f"{self.conn.dialect.identifier_preparer.format_table(T)} AS t "
+            "ON t.grant_id = json_extract(j.value, '$[0]') "
+            "AND t.seq = json_extract(j.value, '$[1]')"
+        )
+        rows = self.conn.execute(text(sql), {"keys": json.dumps(keys)})
+        found: dict[int, str | None] = dict(rows.all())
+        for i, head in enumerate(heads):
+            yield head, found.get(i)
+
+    def refused_hash(self, refused_id: int) -> str | None:
+        """The stored hash of refused attempt ``refused_id`` (``None`` if there is none)."""
+        R = self.m.RefusedAttempt
+        found: str | None = self.conn.execute(
+            select(R.hash).where(R.id == refused_id)
+        ).scalar_one_or_none()
+        return found
 
 
 def _RECORD_COLUMNS(T: Any) -> tuple[Any, ...]:
@@ -542,10 +898,23 @@ def _RECORD_COLUMNS(T: Any) -> tuple[Any, ...]:
     )
 
 
-def _conditions(table: Any, f: LogFilter) -> Sequence[Any]:
+def _conditions(table: Any, f: LogFilter, m: Models) -> Sequence[Any]:
     out: list[Any] = []
     if f.grant_id is not None:
         out.append(table.grant_id == f.grant_id)
+    if f.region is not None:
+        G = m.Grant
+        in_region = table.grant_id.in_(select(G.id).where(G.region == f.region))
+        if table is m.RefusedAttempt:  # a refused application has no grant, but a region
+            in_region = or_(
+                in_region,
+                and_(table.grant_id.is_(None), table.data["region"].as_string() == f.region),
+            )
+        out.append(in_region)
+    if f.recorded_since is not None:
+        out.append(table.recorded_at >= f.recorded_since)
+    if f.recorded_until is not None:
+        out.append(table.recorded_at <= f.recorded_until)
     if f.program is not None:
         out.append(table.guideline_id == f.program)
     if f.actor is not None:

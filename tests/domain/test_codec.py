@@ -187,3 +187,21 @@ def test_close_record_keeps_settlement_figures_as_strings() -> None:
     assert from_data(data, Close).final_costs == Decimal("950000.00")
     assert set(COMMANDS) == set(Event)
     assert to_data(FinancingType.FIXED) == "fixed"
+
+
+def test_recording_times_are_kept_in_utc_even_in_the_repeated_autumn_hour() -> None:
+    """02:00 on 2027-10-31 happens twice in Berlin; a record keeps the instant, in UTC."""
+    import pendulum
+
+    from grantflow.domain.codec import from_data, to_data
+    from grantflow.domain.model import Event, State, TransitionRecord
+
+    berlin = pendulum.datetime(2027, 10, 31, 2, 0, tz="Europe/Berlin")
+    record = TransitionRecord(
+        grant_id="G-1", seq=1, event=Event.PROPOSE, from_state=None, to_state=State.PROPOSED,
+        business_date=pendulum.Date(2027, 10, 29), recorded_at=berlin, actor="clara", reason="",
+        data={}, guideline_id="p", guideline_version="v",
+    )  # fmt: skip
+    assert record.recorded_at.timezone_name == "UTC"
+    assert record.recorded_at == berlin.in_timezone("UTC")
+    assert from_data(to_data(record), TransitionRecord) == record

@@ -209,7 +209,8 @@ def invariant_problems(app: Grantflow) -> list[str]:
     * the records of a grant are numbered 1..n without gaps, the row's version is n;
     * every disbursement and notice row belongs to a record of the right event, and every
       disburse / notice record has its money row;
-    * no grant pays out more than it approved; no program commits more than its budget.
+    * no grant pays out more than it approved; no program commits more than its budget;
+    * every hash chain of the log is intact (``Grantflow.verify``).
     """
     assert app.engine is not None
     m = app.models
@@ -295,6 +296,7 @@ def invariant_problems(app: Grantflow) -> list[str]:
         )
         if committed > budget:
             problems.append(f"{program}: {committed} committed of a budget of {budget}")
+    problems.extend(f"audit chain: {p}" for p in app.verify().problems)
     return problems
 
 

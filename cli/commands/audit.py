@@ -1,0 +1,117 @@
+"""Tamper evidence: ``grantflow audit verify`` and ``grantflow audit digest``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from grantflow.audit.chain import utc_iso
+
+from ..errors import INTEGRITY
+from ..main_support import env_of
+
+if TYPE_CHECKING:
+    from grantflow.audit.verify import VerifyReport
+
+
+@click.group()
+def audit() -> None:
+    """Prove that the log was not changed: verify it, take digests to keep."""
+
+
+def report_json(report: VerifyReport) -> dict[str, Any]:
+    """The JSON document of ``audit verify --json``."""
+    return {
+        "intact": report.intact,
+        "transitions": report.transitions,
+        "grants": report.grants,
+        "refused": report.refused,
+        "checkpoints": report.checkpoints,
+        "digest": report.digest,
+        "newest_digest": report.newest_digest,
+        "problems": [
+            {"log_id": p.log_id, "where": p.where, "what": p.what} for p in report.problems
+        ],
+        "more_problems": report.more_problems,
+    }
+
+
+@audit.command("verify")
+@click.option(
+    "--digest",
+    metavar="DIGEST",
+    help="A digest printed earlier by 'grantflow audit digest': also prove the log still "
+    "holds everything it sealed.",
+)
+@click.pass_context
+def audit_verify(ctx: click.Context, digest: str | None) -> None:
+    """Check every hash chain of the whole log; exit 3 naming the first broken entry.
+
+    Walks the transitions, the refused attempts and the checkpoints in a stream and finds a
+    changed field, a deleted, inserted or swapped record, a broken chain, and (against every
+    checkpoint, and the --digest you kept) records deleted from the end.
+
+    \b
+    Examples:
+      grantflow audit verify
+      grantflow audit verify --digest gf1-3-5d0c…
+    """
+    env = env_of(ctx)
+    report = env.app().verify(digest)
+    if env.json:
+        env.out.json(report_json(report))
+    elif report.intact:
+        env.out.line(report.summary())
+        if report.newest_digest:
+            env.out.line(f"newest checkpoint: {report.newest_digest}")
+    else:
+        click.echo(report.summary(), err=True)
+        for problem in report.problems[1:]:
+            click.echo(f"  - {problem}", err=True)
+        if report.more_problems:
+            click.echo(f"  … and {report.more_problems} more", err=True)
+    if not report.intact:
+        ctx.exit(INTEGRITY)
+
+
+@audit.command("digest")
+@click.pass_context
+def audit_digest(ctx: click.Context) -> None:
+    """Seal the head of every chain in a checkpoint and print its digest (auditors, admins).
+
+    Keep the digest outside the system (audit report, e-mail, paper): `grantflow audit verify
+    --digest DIGEST` later proves that nothing the checkpoint sealed was changed or removed.
+    The digest goes to standard output alone, what it sealed to standard error.
+
+    \b
+    Example:
+      grantflow --actor udo audit digest
+    """
+    env = env_of(ctx)
+    cp = env.app().digest(by=env.actor)
+    if env.json:
+        env.out.json(
+            {
+                "digest": cp.digest,
+                "checkpoint": cp.id,
+                "grants": cp.grants,
+                "records": cp.records,
+                "refused": cp.refused,
+                "created_at": utc_iso(cp.created_at),
+                "created_by": cp.created_by,
+            }
+        )
+        return
+    env.out.line(cp.digest)
+    refused = f"the refused attempts up to no. {cp.refused}" if cp.refused else "no refused attempt"
+    click.echo(
+        f"checkpoint {cp.id} seals {cp.grants} grant chain{'' if cp.grants == 1 else 's'} "
+        f"({cp.records} records) and "
+        f"{refused}; keep the digest outside grantflow",
+        err=True,
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(audit)
