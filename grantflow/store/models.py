@@ -335,7 +335,18 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
             Index(None, "focus"),
             Index(None, "call"),
             Index(None, "period_end"),
-        )
+            # covering indexes for the reports (migration 0003)
+            Index(
+                f"ix_{prefix}grants_report",
+                "program_id", "region", "focus", "state", "committed_amount",
+                "disbursed_amount", "private_funds", "eligible_costs", "id",
+            ),
+            Index(
+                f"ix_{prefix}grants_of",
+                "id", "program_id", "region", "focus", "private_funds", "eligible_costs",
+            ),
+            Index(f"ix_{prefix}grants_due", "state", "period_end"),
+        )  # fmt: skip
 
     class Transition(TransitionColumns, Base):
         __tablename__ = prefix + "transitions"
@@ -347,6 +358,12 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
             Index(None, "event"),
             Index(None, "business_date"),
             Index(None, "guideline_id"),
+            Index(
+                f"ix_{prefix}transitions_asof", "guideline_id", "grant_id", "business_date", "seq"
+            ),
+            Index(
+                f"ix_{prefix}transitions_state", "grant_id", "seq", "to_state", "committed_amount"
+            ),
             {"sqlite_autoincrement": True},
         )
 
@@ -356,6 +373,7 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
             # the money row and the record that made it: same grant, same seq
             fk(["grant_id", "seq"], "transitions", "grant_id", "seq"),
             UniqueConstraint("grant_id", "seq"),
+            Index(f"ix_{prefix}notices_year", "grant_id", "event", "date", "amount"),
         )
 
     class Disbursement(DisbursementColumns, Base):
@@ -364,6 +382,7 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
             # the money row and the record that made it: same grant, same seq
             fk(["grant_id", "seq"], "transitions", "grant_id", "seq"),
             UniqueConstraint("grant_id", "seq"),
+            Index(f"ix_{prefix}disbursements_asof", "grant_id", "date", "amount"),
         )
 
     class RefusedAttempt(RefusedAttemptColumns, Base):
