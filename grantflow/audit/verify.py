@@ -229,7 +229,7 @@ def _check_grants(rows: Iterable[tuple[str, int | None, int | None]], found: _Fi
     for gid, version, newest in rows:
         where = f"grant {gid}"
         if version is None:
-            found.add(where, f"has {newest} records but no grants row: the row was deleted")
+            found.add(where, f"has records (up to {newest}) but no grants row: it was deleted")
         elif newest is None:
             found.add(where, f"is at version {version} but has no records: they were deleted")
         elif version != newest:
