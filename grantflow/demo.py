@@ -38,6 +38,7 @@ from grantflow.domain.commands import (
 )
 from grantflow.domain.model import Document, Grant, Role, State
 from grantflow.domain.money import ZERO, money
+from grantflow.errors import RuleViolation
 
 if TYPE_CHECKING:
     from grantflow.services import Grantflow
@@ -165,6 +166,8 @@ ACTORS: tuple[tuple[str, frozenset[Role]], ...] = (
     ("udo.auditor", frozenset({Role.AUDITOR})),
 )
 ADMIN = "ada.admin"
+AUDITOR = "udo.auditor"
+"""Who seals the log at the end of the demo (`audit digest`)."""
 CLERK, APPROVER, APPROVER2, FINANCE = (a for a, _ in ACTORS[:4])
 
 
@@ -254,12 +257,16 @@ def run(app: Grantflow, *, say: Callable[[str], None] = lambda _m: None) -> Demo
 
     revoked = grants[7].id
     closing = {g.id for g in grants[::3]} - {revoked}
+    refused: list[str] = []
     for g in grants:
         timeline = _timeline(g, revoked=g.id == revoked, closing=g.id in closing)
         for _day, cmd, actor in sorted(timeline, key=lambda t: t[0]):
+            if g is grants[0] and isinstance(cmd, Disburse) and not refused:
+                refused.append(_too_early_drawdown(app, g, cmd))
             app.act(g.id, cmd, actor=actor)
             steps += 1
     say("projects started; funds drawn down in three instalments, each reported as used")
+    say(f"refused and logged: {refused[0]}")
     say("interim proofs (Zwischennachweise) submitted every April")
     say(f"{revoked} revoked on 15.03.2021; its payments are now a refund claim")
     say("all running projects extended to 30.06.2023 (guideline version 2021-07)")
@@ -273,6 +280,26 @@ def run(app: Grantflow, *, say: Callable[[str], None] = lambda _m: None) -> Demo
 
 
 Step = tuple[pendulum.Date, Command, str]
+
+
+def _too_early_drawdown(app: Grantflow, g: Grant, first: Disburse) -> str:
+    """Finance asks for the whole grant at the first drawdown, for payments due in a year: the
+    drawdown rule (R-DRAWDOWN-2M) refuses it, and the refused attempt is logged."""
+    try:
+        app.act(
+            g.id,
+            Disburse(
+                date=first.date,
+                amount=g.approved_amount,
+                needed_by=first.date.add(years=1),
+                reason="Mittelabruf für das ganze Projekt",
+            ),
+            actor=FINANCE,
+        )
+    except RuleViolation as exc:
+        return f"{exc}: {exc.explain()}"
+    raise AssertionError(f"the demo's too-early drawdown on {g.id} was not refused")
+
 
 REVOKED_ON = pendulum.Date(2021, 3, 15)
 EXTENDED_ON = pendulum.Date(2021, 9, 15)

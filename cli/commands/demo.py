@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 import pendulum
 
+from ..errors import INTEGRITY
 from ..main_support import env_of
 from ..output import amount_json, day, eur
 
@@ -62,6 +63,9 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
         )
         rows = [app.budget_report(scenario.PROGRAM, as_of=d) for d in dates]
         budget = app.program(scenario.PROGRAM).latest.budget
+        # the auditor seals the log and proves it intact, as `audit digest` / `audit verify`
+        sealed = app.digest(by=scenario.AUDITOR)
+        verdict = app.verify(sealed.digest)
     finally:
         app.close()
     if env.json:
@@ -82,8 +86,11 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
                     }
                     for f in rows
                 ],
+                "audit": {"intact": verdict.intact, "digest": sealed.digest},
             }
         )
+        if not verdict.intact:
+            ctx.exit(INTEGRITY)
         return
     env.out.table(
         f"program {scenario.PROGRAM}: budget {eur(budget)}",
@@ -121,6 +128,9 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
         ),
     )
     env.out.line(f"{result.steps} steps written to {target.resolve()}")
+    env.out.line(f"audit verify: {verdict.summary()}")
+    if not verdict.intact:
+        ctx.exit(INTEGRITY)
     env.out.line(f"explore it:  grantflow --db {target} list")
 
 

@@ -164,3 +164,18 @@ def test_demo_leaves_a_closed_a_revoked_and_extended_grants(demo_db: Path) -> No
     assert {g["period_end"] for g in json.loads(r.stdout) if g["state"] == "extended"} == {
         "2023-06-30"
     }
+
+
+def test_demo_ends_with_a_sealed_intact_log_holding_its_refused_drawdown(demo_db: Path) -> None:
+    """The demo's last word is the auditor's: a checkpoint and `audit verify` against it; the
+    log it verified holds the too-early drawdown the demo provoked, marked refused."""
+    log = CliRunner().invoke(cli, ["--db", str(demo_db), "--json", "log", "--only-refused"])
+    assert log.exit_code == 0, log.output
+    refused = json.loads(log.stdout)
+    assert [(r["kind"], r["event"], r["rule_ids"]) for r in refused] == [
+        ("refused", "disburse", ["R-DRAWDOWN-2M"])
+    ]
+    verify = CliRunner().invoke(cli, ["--db", str(demo_db), "--json", "audit", "verify"])
+    assert verify.exit_code == 0, verify.output
+    doc = json.loads(verify.stdout)
+    assert doc["intact"] and doc["refused"] == 1 and doc["checkpoints"] == 1
