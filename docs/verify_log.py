@@ -108,10 +108,16 @@ def verify(lines, digest=None):
         cp = checkpoints.get(int(parts[1]))
         if cp is None or cp["hash"] != parts[2]:
             raise Broken(f"the log does not contain checkpoint {parts[1]} with that hash")
-    return (
-        f"intact: {counts['transition']} transitions in {len(grants)} grants, "
-        f"{counts['refused']} refused attempts, {counts['checkpoint']} checkpoints"
+    return "intact: {} in {}, {}, {}".format(
+        _n(counts["transition"], "transition"),
+        _n(len(grants), "grant"),
+        _n(counts["refused"], "refused attempt"),
+        _n(counts["checkpoint"], "checkpoint"),
     )
+
+
+def _n(count, word):
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def main(argv=None):
