@@ -5,7 +5,7 @@ A package adds a rule kind by declaring, in its ``pyproject.toml``::
     [project.entry-points."grantflow.rules"]
     co-financing = "my_agency.rules:CoFinancingRule"
 
-where ``CoFinancingRule`` subclasses :class:`grantflow.domain.rules.Rule` and sets ``kind``
+where ``CoFinancingRule`` subclasses :class:`grantflow.rules.Rule` and sets ``kind``
 (the name guideline files use), ``default_events`` and ``check``. See
 ``docs/how-to/custom-rules.md``.
 """

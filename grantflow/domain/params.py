@@ -22,7 +22,12 @@ T = TypeVar("T")
 
 
 class Reader:
-    """Typed access to one table of a guideline file; problems go to a shared list."""
+    """Typed access to one table of a guideline file; problems go to a shared list.
+
+    Each accessor returns the converted value, or ``None`` after recording a problem (the key
+    path, the value, what was expected) when the value is malformed or a required key is
+    missing. With ``required=False`` a missing key gives ``None`` and no problem.
+    """
 
     def __init__(
         self, table: Mapping[str, Any], path: str, problems: list[GuidelineProblem]
@@ -36,6 +41,7 @@ class Reader:
         return f"{self.path}.{key}" if self.path else key
 
     def problem(self, key: str, value: object, expected: str) -> None:
+        """Record a problem with ``key`` of this table, for checks the accessors cannot make."""
         self.problems.append(GuidelineProblem(self._key(key), value, expected))
 
     def has(self, key: str) -> bool:
@@ -61,6 +67,7 @@ class Reader:
         return value
 
     def text(self, key: str, *, required: bool = True) -> str | None:
+        """A non-empty string, stripped."""
         return self._convert(
             key,
             required,
@@ -69,11 +76,13 @@ class Reader:
         )
 
     def boolean(self, key: str, *, required: bool = False) -> bool | None:
+        """``true`` or ``false``; optional unless ``required``."""
         return self._convert(
             key, required, "true or false", lambda v: v if isinstance(v, bool) else None
         )
 
     def integer(self, key: str, *, required: bool = True, minimum: int = 0) -> int | None:
+        """A whole number of at least ``minimum``."""
         return self._convert(
             key,
             required,
@@ -99,9 +108,11 @@ class Reader:
         )
 
     def date(self, key: str, *, required: bool = True) -> pendulum.Date | None:
+        """A date, written as a TOML date (``2021-12-31``) or a string in that form."""
         return self._convert(key, required, "a date such as 2021-12-31", _to_date)
 
     def text_list(self, key: str, *, required: bool = False) -> tuple[str, ...] | None:
+        """A list of non-empty strings; optional unless ``required``."""
         return self._convert(
             key,
             required,
@@ -114,6 +125,7 @@ class Reader:
         )
 
     def choice(self, key: str, choices: Mapping[str, T], *, required: bool = True) -> T | None:
+        """One of the keys of ``choices``; returns the value it maps to."""
         expected = "one of " + ", ".join(sorted(choices))
         return self._convert(
             key, required, expected, lambda v: choices.get(v) if isinstance(v, str) else None
@@ -122,7 +134,8 @@ class Reader:
     def table_of(
         self, key: str, conv: Callable[[object], T | None], expected: str
     ) -> dict[str, T] | None:
-        """A table whose values all convert with ``conv`` (e.g. rates by applicant kind)."""
+        """A table whose values all convert with ``conv`` (e.g. rates by applicant kind);
+        ``expected`` says what a value should look like, for the problem report."""
         raw = self._get(key, False, expected)
         if raw is MISSING:
             return None

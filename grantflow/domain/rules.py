@@ -118,15 +118,23 @@ class RuleContext:
 
 @attrs.frozen
 class Outcome:
+    """What a rule's ``check`` answers: passed or not, and the sentence an official reads.
+
+    The message names the figures compared (amounts with ``format_eur``, rates with
+    ``format_rate``); the rule's id and citation are added to it when it is shown.
+    """
+
     passed: bool
     message: str
 
 
 def ok(message: str) -> Outcome:
+    """The rule is satisfied; ``message`` says why (``Outcome(True, message)``)."""
     return Outcome(True, message)
 
 
 def fail(message: str) -> Outcome:
+    """The rule refuses the step; ``message`` says why (``Outcome(False, message)``)."""
     return Outcome(False, message)
 
 

@@ -7,6 +7,7 @@ Each test installs a real (tiny) distribution into ``tmp_path``: a module and a
 
 from __future__ import annotations
 
+import ast
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -27,14 +28,18 @@ from grantflow.plugins import ENTRY_POINT_GROUP, load_rule_plugins, rule_kinds
 HOW_TO = Path(__file__).parents[2] / "docs" / "how-to" / "custom-rules.md"
 
 
-def _example_module() -> str:
-    """The example rule module of the how-to page, exactly as printed there."""
+def _block(opening: str, after: str = "") -> str:
+    """The first code block of the how-to page that starts with ``opening`` (after the heading
+    ``after``), exactly as printed there."""
     text = HOW_TO.read_text(encoding="utf-8")
-    start = text.index("```python\n# my_agency/rules.py\n") + len("```python\n")
+    fence = text.index(opening, text.index(after))
+    start = text.index("\n", fence) + 1
     return text[start : text.index("```", start)]
 
 
-CO_FINANCING = _example_module()
+CO_FINANCING = _block("```python\n# my_agency/rules.py\n")
+TEST_IT = _block("```python\n", after="## Test it")
+REFUSAL_SHOWN = " ".join(_block("```text\n", after="## 3. Use it in a guideline file").split())
 
 GUIDELINE = """
 schema = 1
@@ -133,6 +138,40 @@ def test_a_plugin_kind_is_found_and_judges_steps(install: Install) -> None:
     assert verdict.message == (
         "third-party funds 20,000.00 EUR cover at least 10 % of eligible costs"
     )
+
+
+def _grantflow_imports(source: str) -> set[str]:
+    return {
+        node.module
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("grantflow")
+    } | {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name.startswith("grantflow")
+    }
+
+
+def test_the_how_to_imports_only_public_modules() -> None:
+    assert _grantflow_imports(CO_FINANCING) == {"grantflow.rules"}
+    assert _grantflow_imports(TEST_IT) == {"grantflow", "grantflow.guidelines"}
+
+
+def test_the_how_to_test_runs_and_prints_the_refusal_it_shows(
+    install: Install,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    install("gf_cofin_howto", CO_FINANCING, {"co-financing": "gf_cofin_howto:CoFinancingRule"})
+    (tmp_path / "kofi.toml").write_text(GUIDELINE, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(TEST_IT, str(HOW_TO), "exec"), {"__name__": "how_to_test_it"})
+    printed = capsys.readouterr().out
+    assert " ".join(printed.split()) == REFUSAL_SHOWN
+    assert REFUSAL_SHOWN.startswith("third-party funds 15,000.00 EUR are less than 10 %")
 
 
 def test_without_the_plugin_the_kind_is_unknown() -> None:
