@@ -146,27 +146,29 @@ def log(
       grantflow log --region owl --recorded-since 2026-11-01
       grantflow log --format jsonl > log.jsonl    (the whole log, for docs/verify_log.py)
     """
+    from grantflow.services import LogFilter
+
     env = env_of(ctx)
     app = env.app()
     if grant_id:
         app.grant(grant_id)  # unknown grant: exit 2, not an empty log
     if program_id:
         app.program(program_id)
-    filters: dict[str, Any] = {
-        "grant_id": grant_id,
-        "program": program_id,
-        "actor": actor_filter,
-        "event": Event(event) if event else None,
-        "since": since,
-        "until": until,
-        "include_refused": refused or only_refused,
-        "region": region,
-        "recorded_since": recorded_since,
-        "recorded_until": recorded_until,
-    }
+    where = LogFilter(
+        grant_id=grant_id,
+        program=program_id,
+        actor=actor_filter,
+        event=event,
+        since=since,
+        until=until,
+        include_refused=refused or only_refused,
+        region=region,
+        recorded_since=recorded_since,
+        recorded_until=recorded_until,
+    )
     stream = sys.stdout
     if fmt == "jsonl" or (env.json and fmt != "csv"):
-        lines = app.export(**filters)
+        lines = app.export(where)
         if only_refused:
             lines = (line for line in lines if line["kind"] == "refused")
         if fmt != "jsonl":
@@ -175,7 +177,7 @@ def log(
         for line in lines:
             stream.write(json.dumps(line, ensure_ascii=False) + "\n")
         return
-    entries = app.log(**filters)
+    entries = app.log(where)
     if only_refused:
         entries = (e for e in entries if e.refused)
     if fmt == "csv":

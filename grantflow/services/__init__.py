@@ -7,6 +7,7 @@ event through load, check, apply and write in one transaction.
 from grantflow.audit.verify import ChainBroken, Problem, VerifyReport
 from grantflow.services.app import Bind, Grantflow
 from grantflow.services.results import Checkpoint, LoadResult, LogEntry
+from grantflow.store.repository import LogFilter
 from grantflow.store.schema import SchemaMissing, SchemaOutdated
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Grantflow",
     "LoadResult",
     "LogEntry",
+    "LogFilter",
     "Problem",
     "SchemaMissing",
     "SchemaOutdated",

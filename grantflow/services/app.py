@@ -22,7 +22,6 @@ writer). The transition log is streamed.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import random
 import time
@@ -32,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import attrs
 import pendulum
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
@@ -602,38 +602,16 @@ class Grantflow:
 
         return self._read(op)
 
-    def log(
-        self,
-        *,
-        grant_id: str | None = None,
-        program: str | None = None,
-        actor: str | None = None,
-        event: Event | str | None = None,
-        since: pendulum.Date | None = None,
-        until: pendulum.Date | None = None,
-        include_refused: bool = True,
-        region: str | None = None,
-        recorded_since: dt.datetime | None = None,
-        recorded_until: dt.datetime | None = None,
-    ) -> Iterator[LogEntry]:
-        """The log in recorded order, streamed: transitions and (``include_refused``) refused
-        attempts. ``since``/``until`` bound the business date, ``recorded_since`` /
-        ``recorded_until`` (timezone-aware) the recording time, all inclusive; ``region`` is the
-        grant's region (for a refused application: the region applied for)."""
-        return self._stream_log(
-            _log_filter(
-                grant_id,
-                program,
-                actor,
-                event,
-                since,
-                until,
-                include_refused,
-                region,
-                recorded_since,
-                recorded_until,
-            )
-        )
+    def log(self, where: LogFilter | None = None, /, **criteria: Any) -> Iterator[LogEntry]:
+        """The log in recorded order, streamed: transitions and (unless ``include_refused`` is
+        false) refused attempts.
+
+        Select entries with a :class:`LogFilter`, or with its fields as keywords
+        (``gf.log(grant_id="DMR-2019-0001", include_refused=False)``); keywords given with a
+        filter replace its fields. ``since``/``until`` bound the business date,
+        ``recorded_since``/``recorded_until`` (timezone-aware) the recording time, all
+        inclusive. Raises BadInput for an unknown criterion or a bad value."""
+        return self._stream_log(_log_filter(where, criteria))
 
     def _stream_log(self, f: LogFilter) -> Iterator[LogEntry]:
         try:
@@ -646,37 +624,15 @@ class Grantflow:
     # -- the audit chain (appended: issue 6) --------------------------------------------------
 
     def export(
-        self,
-        *,
-        grant_id: str | None = None,
-        program: str | None = None,
-        actor: str | None = None,
-        event: Event | str | None = None,
-        since: pendulum.Date | None = None,
-        until: pendulum.Date | None = None,
-        include_refused: bool = True,
-        region: str | None = None,
-        recorded_since: dt.datetime | None = None,
-        recorded_until: dt.datetime | None = None,
+        self, where: LogFilter | None = None, /, **criteria: Any
     ) -> Iterator[dict[str, Any]]:
         """The log as the JSON objects its hashes cover, streamed (``grantflow log --format
         jsonl``): each entry's hashed fields plus ``hash`` and ``log_id`` (not hashed), in
         recorded order. Without any filter it is the whole log followed by every checkpoint:
-        exactly what ``docs/verify_log.py`` verifies. Filters as in :meth:`log` (a filtered
-        export leaves gaps in the chains)."""
-        f = _log_filter(
-            grant_id,
-            program,
-            actor,
-            event,
-            since,
-            until,
-            include_refused,
-            region,
-            recorded_since,
-            recorded_until,
-        )
-        return self._stream_export(f)
+        exactly what ``docs/verify_log.py`` verifies. Select entries as in :meth:`log`, with
+        a :class:`LogFilter` or its fields as keywords (a filtered export leaves gaps in the
+        chains)."""
+        return self._stream_export(_log_filter(where, criteria))
 
     def _stream_export(self, f: LogFilter) -> Iterator[dict[str, Any]]:
         try:
@@ -801,33 +757,19 @@ class Grantflow:
 E = TypeVar("E", bound=enum.Enum)
 
 
-def _log_filter(
-    grant_id: str | None,
-    program: str | None,
-    actor: str | None,
-    event: Event | str | None,
-    since: pendulum.Date | None,
-    until: pendulum.Date | None,
-    include_refused: bool,
-    region: str | None,
-    recorded_since: dt.datetime | None,
-    recorded_until: dt.datetime | None,
-) -> LogFilter:
-    for name, moment in (("recorded_since", recorded_since), ("recorded_until", recorded_until)):
-        if moment is not None and moment.tzinfo is None:
-            raise BadInput(f"{name} {moment.isoformat()} has no time zone")
-    return LogFilter(
-        grant_id=grant_id,
-        program=program,
-        actor=actor,
-        event=_enum(Event, event, "event").value if event is not None else None,
-        since=since,
-        until=until,
-        include_refused=include_refused,
-        region=region,
-        recorded_since=pendulum.instance(recorded_since) if recorded_since else None,
-        recorded_until=pendulum.instance(recorded_until) if recorded_until else None,
-    )
+_LOG_CRITERIA = tuple(attrs.fields_dict(LogFilter))
+
+
+def _log_filter(where: LogFilter | None, criteria: dict[str, Any]) -> LogFilter:
+    """``where`` with ``criteria`` (LogFilter's fields as keywords) put in."""
+    if where is not None and not isinstance(where, LogFilter):
+        raise BadInput(f"{where!r} is not a LogFilter")
+    unknown = sorted(set(criteria) - set(_LOG_CRITERIA))
+    if unknown:
+        raise BadInput(
+            f"{', '.join(unknown)}: no such log filter; the filters are {', '.join(_LOG_CRITERIA)}"
+        )
+    return attrs.evolve(where, **criteria) if where is not None else LogFilter(**criteria)
 
 
 def _enum(cls: type[E], value: object, what: str) -> E:

@@ -9,6 +9,7 @@ more than running it. Converting rows to domain objects is :mod:`grantflow.store
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import json
@@ -43,7 +44,7 @@ from sqlalchemy.types import Integer, String
 
 from grantflow.audit import chain, entries
 from grantflow.domain.guideline import Program, ProgramVersion
-from grantflow.domain.model import Actor, Grant, Role, State, TransitionRecord
+from grantflow.domain.model import Actor, Event, Grant, Role, State, TransitionRecord
 from grantflow.domain.money import ZERO
 from grantflow.domain.rules import Exposure
 from grantflow.errors import BadInput, ConcurrentUpdate, IntegrityFailure, NotFound
@@ -63,22 +64,65 @@ class VersionRef:
     content_hash: str
 
 
-@attrs.frozen
+def _event(value: Event | str | None) -> Event | None:
+    if value is None:
+        return None
+    try:
+        return Event(value)
+    except ValueError:
+        known = ", ".join(e.value for e in Event)
+        raise BadInput(f"{value!r} is not an event; known: {known}") from None
+
+
+def _moment(value: dt.datetime | None, name: str) -> pendulum.DateTime | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime):
+        raise BadInput(f"{name} {value!r} is not a date and time")
+    if value.tzinfo is None:
+        raise BadInput(f"{name} {value.isoformat()} has no time zone")
+    return pendulum.instance(value)
+
+
+def _recorded_since(value: dt.datetime | None) -> pendulum.DateTime | None:
+    return _moment(value, "recorded_since")
+
+
+def _recorded_until(value: dt.datetime | None) -> pendulum.DateTime | None:
+    return _moment(value, "recorded_until")
+
+
+@attrs.frozen(kw_only=True)
 class LogFilter:
-    """What :meth:`Store.log_rows` selects (``None``: no restriction)."""
+    """Which entries of the log to read or export; every criterion given must hold.
+
+    ``None`` (the default) means no restriction, so ``LogFilter()`` is the whole log. Pass a
+    filter to :meth:`Grantflow.log <grantflow.services.Grantflow.log>` or
+    :meth:`~grantflow.services.Grantflow.export`, or its fields as keywords
+    (``gf.log(grant_id="DMR-2019-0001")``). A bad value raises
+    :class:`~grantflow.errors.BadInput` when the filter is made.
+    """
 
     grant_id: str | None = None
+    """Only this grant's entries."""
     program: str | None = None
+    """Only steps under this program's guideline (its id)."""
     actor: str | None = None
-    event: str | None = None
+    """Only steps taken (or attempted) by this actor."""
+    event: Event | None = attrs.field(default=None, converter=_event)
+    """Only this event (an :class:`~grantflow.Event` or its name, ``"approve"``)."""
     since: pendulum.Date | None = None
+    """Business date on or after this day."""
     until: pendulum.Date | None = None
+    """Business date on or before this day."""
     include_refused: bool = True
+    """Refused attempts too (``False``: transitions only)."""
     region: str | None = None
-    recorded_since: pendulum.DateTime | None = None
-    """Recorded at or after this moment."""
-    recorded_until: pendulum.DateTime | None = None
-    """Recorded at or before this moment."""
+    """Only grants of this region (for a refused application: the region applied for)."""
+    recorded_since: pendulum.DateTime | None = attrs.field(default=None, converter=_recorded_since)
+    """Recorded at or after this moment (a timezone-aware datetime)."""
+    recorded_until: pendulum.DateTime | None = attrs.field(default=None, converter=_recorded_until)
+    """Recorded at or before this moment (a timezone-aware datetime)."""
 
     @property
     def whole(self) -> bool:
@@ -920,7 +964,7 @@ def _conditions(table: Any, f: LogFilter, m: Models) -> Sequence[Any]:
     if f.actor is not None:
         out.append(table.actor == f.actor)
     if f.event is not None:
-        out.append(table.event == f.event)
+        out.append(table.event == f.event.value)
     if f.since is not None:
         out.append(table.business_date >= f.since)
     if f.until is not None:

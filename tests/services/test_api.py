@@ -18,7 +18,7 @@ from grantflow.errors import (
     RuleViolation,
 )
 from grantflow.guidelines import load
-from grantflow.services import Grantflow
+from grantflow.services import Grantflow, LogFilter
 from tests.services.helpers import (
     DMR,
     SMALL,
@@ -202,6 +202,33 @@ def test_the_log_streams_records_and_refusals_in_order(gf: Grantflow) -> None:
     assert [e.event for e in gf.log(event="approve")] == [Event.APPROVE]
     assert len(list(gf.log(since=day("2019-04-01"), until=day("2019-05-02")))) == 3
     assert list(gf.log(grant_id="nothing")) == []
+
+
+def test_log_and_export_take_one_log_filter_or_its_fields(gf: Grantflow) -> None:
+    a = running_dmr_grant(gf)
+    with pytest.raises(RuleViolation):
+        gf.act(a.id, disburse("900000.00"), actor="finn")
+    gf.act(a.id, disburse("1000.00"), actor="finn")
+    gf.propose(small_proposal(), actor="clara")
+
+    where = LogFilter(grant_id=a.id, event=Event.DISBURSE)
+    assert where == LogFilter(grant_id=a.id, event="disburse")
+    by_filter = [(e.id, e.refused) for e in gf.log(where)]
+    assert by_filter == [(e.id, e.refused) for e in gf.log(grant_id=a.id, event="disburse")]
+    assert [refused for _, refused in by_filter] == [True, False]
+    # keywords given with a filter replace its fields
+    assert [e.refused for e in gf.log(where, include_refused=False)] == [False]
+    assert [e.event for e in gf.log(where, event=None)] == [
+        Event.PROPOSE,
+        Event.APPROVE,
+        Event.START,
+        Event.DISBURSE,
+        Event.DISBURSE,
+    ]
+    # export selects the same entries with the same filter
+    exported = [line["log_id"] for line in gf.export(where)]
+    assert exported == [f"{'r' if e.refused else 't'}-{e.id}" for e in gf.log(where)]
+    assert len(list(gf.export(LogFilter()))) == len(list(gf.export()))
 
 
 def test_state_filters_take_strings_too(gf: Grantflow) -> None:

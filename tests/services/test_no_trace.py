@@ -3,6 +3,7 @@ row, before and after (a refusal adds its one ``refused_attempts`` row, and noth
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -93,6 +94,11 @@ BAD_INPUT: dict[str, tuple[type[GrantflowError], Callable[[Grantflow, str], obje
     ),
     "a proposal through act": (BadInput, lambda gf, g: gf.act(g, dmr_proposal(), actor="clara")),
     "an unknown event to list": (BadInput, lambda gf, g: list(gf.log(event="payout"))),
+    "an unknown log filter": (BadInput, lambda gf, g: list(gf.log(grant=g))),
+    "a recording time without a time zone": (
+        BadInput,
+        lambda gf, g: list(gf.export(recorded_since=dt.datetime(2021, 1, 1))),  # noqa: DTZ001
+    ),
     "an unknown state to list": (BadInput, lambda gf, g: gf.grants(state="lost")),  # type: ignore[arg-type]
     "no grant id for a dry run": (
         BadInput,
