@@ -448,7 +448,7 @@ class Grantflow:
                 ) from None
             after = lifecycle.apply(None, record)
             store.insert_grant(after, now=now)
-            store.insert_record(record, after)
+            store.insert_record(record, after, before=None)
             return after
 
         return self._write(op)
@@ -477,7 +477,7 @@ class Grantflow:
                 raise self._refusal(err, grant, cmd, who, version, exposure, now) from None
             after = lifecycle.apply(grant, record)
             store.update_grant(grant, after, now=now)  # … WHERE version = <the version read>
-            store.insert_record(record, after)
+            store.insert_record(record, after, before=grant)
             return after
 
         return self._write(op)

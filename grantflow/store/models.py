@@ -20,6 +20,9 @@ Tables (without prefix):
 ``disbursements``     payments (one per ``disburse`` transition)
 ``refused_attempts``  steps the rules or the lifecycle refused (who, what, which rules)
 ``audit_checkpoints`` seals of every hash chain's head (``grantflow audit digest``)
+``budget_days``       derived: per program, business date, region, focus area and call, how that
+                      day's steps changed the budget figures (:mod:`grantflow.domain.budget`);
+                      rebuilt from ``transitions`` at any time (migration ``0004``)
 
 ``transitions``, ``refused_attempts`` and ``audit_checkpoints`` are append-only (database
 triggers refuse UPDATE and DELETE, see migration ``0002``) and hash-chained: ``prev_hash`` and
@@ -70,6 +73,7 @@ TABLES = (
     "disbursements",
     "refused_attempts",
     "audit_checkpoints",
+    "budget_days",
 )
 """grantflow's table names without prefix, parents before children."""
 
@@ -256,6 +260,34 @@ class AuditCheckpointColumns(_Row):
     hash: Mapped[str] = mapped_column(String(HASH))
 
 
+class BudgetDayColumns(_Row):
+    """``budget_days``: how the steps dated ``day`` changed the budget figures of the grants of
+    one program, region, focus area and call (``''`` where a grant has none). Each measure
+    column is a sum of :func:`grantflow.domain.budget.deltas` (the figures after a step less
+    those before it): the budget report as of a day sums the rows up to that day.
+
+    Derived data: written in the transaction of each step, rebuilt from the transition log by
+    ``Store.rebuild_budget_days`` (and by migration ``0004`` for older databases).
+    """
+
+    program_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    day: Mapped[pendulum.Date] = mapped_column(BusinessDate(), primary_key=True)
+    region: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    focus: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    call: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    grants: Mapped[int] = mapped_column(Integer)
+    """Change in the number of grants that bind budget (approved, running, extended, closed)."""
+    committed: Mapped[Decimal] = mapped_column(Money())
+    disbursed: Mapped[Decimal] = mapped_column(Money())
+    refunds: Mapped[Decimal] = mapped_column(Money())
+    """Change in the refund claims still outstanding."""
+    private: Mapped[Decimal] = mapped_column(Money())
+    total_volume: Mapped[Decimal] = mapped_column(Money())
+    notices: Mapped[int] = mapped_column(Integer)
+    """Grant notices issued that day."""
+    notice_amount: Mapped[Decimal] = mapped_column(Money())
+
+
 @attrs.frozen(eq=False)
 class Models:
     """grantflow's mapped classes and tables for one table prefix and schema."""
@@ -273,6 +305,7 @@ class Models:
     Disbursement: type[DisbursementColumns]
     RefusedAttempt: type[RefusedAttemptColumns]
     AuditCheckpoint: type[AuditCheckpointColumns]
+    BudgetDay: type[BudgetDayColumns]
 
     @property
     def version_table(self) -> str:
@@ -397,6 +430,10 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
         __tablename__ = prefix + "audit_checkpoints"
         __table_args__ = (fk(["created_by"], "actors", "name"),)
 
+    class BudgetDay(BudgetDayColumns, Base):
+        __tablename__ = prefix + "budget_days"
+        __table_args__ = (fk(["program_id"], "programs", "id"),)
+
     return Models(
         prefix=prefix,
         schema=schema,
@@ -411,6 +448,7 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
         Disbursement=Disbursement,
         RefusedAttempt=RefusedAttempt,
         AuditCheckpoint=AuditCheckpoint,
+        BudgetDay=BudgetDay,
     )
 
 
@@ -420,6 +458,7 @@ __all__ = [
     "TABLES",
     "ActorColumns",
     "AuditCheckpointColumns",
+    "BudgetDayColumns",
     "DisbursementColumns",
     "GrantColumns",
     "GrantNumberColumns",

@@ -25,6 +25,8 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    delete,
+    extract,
     func,
     insert,
     literal,
@@ -43,6 +45,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.types import Integer, String
 
 from grantflow.audit import chain, entries
+from grantflow.domain import budget
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.model import Actor, Event, Grant, Role, State, TransitionRecord
 from grantflow.domain.money import ZERO
@@ -210,11 +213,38 @@ class Statements:
             .where(G.id == bindparam("id"))
         )
         self.step_context_for_update = self.step_context.with_for_update(of=G, key_share=True)
+        B = m.BudgetDay
+        # what a program's grants bind, by region and call: summed over the budget days (all
+        # of them: a commitment dated after today binds too), or up to a day
         self.exposure_now = (
-            select(G.region, G.call, func.sum(G.committed_amount))
-            .where(G.program_id == bindparam("pid"))
-            .group_by(G.region, G.call)
+            select(B.region, B.call, func.sum(B.committed))
+            .where(B.program_id == bindparam("pid"))
+            .group_by(B.region, B.call)
         )
+        self.exposure_as_of = (
+            select(B.region, B.call, func.sum(B.committed))
+            .where(B.program_id == bindparam("pid"), B.day <= bindparam("day"))
+            .group_by(B.region, B.call)
+        )
+        year = extract("year", B.day)
+        self.budget_sums = (
+            select(
+                B.region,
+                B.focus,
+                year.label("year"),
+                *(func.sum(getattr(B, c)).label(c) for c in budget.MEASURES),
+            )
+            .where(B.program_id == bindparam("pid"), B.day <= bindparam("day"))
+            .group_by(B.region, B.focus, year)
+        )
+        table_b = B.__table__  # type: ignore[attr-defined]
+        self.add_budget_days: dict[str, Any] = {}
+        for dialect, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert)):
+            upsert = make(table_b)
+            self.add_budget_days[dialect] = upsert.on_conflict_do_update(
+                index_elements=[table_b.c[c] for c in BUDGET_KEY],
+                set_={c: table_b.c[c] + upsert.excluded[c] for c in budget.MEASURES},
+            )
         self.insert_grant = insert(G)
         self.insert_transition = insert(T)
         self.insert_disbursement = insert(m.Disbursement)
@@ -485,29 +515,15 @@ class Store:
     # -- budget sums --------------------------------------------------------------------------
 
     def exposure(self, program_id: str, as_of: pendulum.Date | None = None) -> Exposure:
-        """What the program's grants bind, summed in SQL: in total, by region and by call.
-
-        With ``as_of``, each grant counts with its commitment after its last step dated on or
-        before that day (the ``committed_amount`` the transition row keeps).
-        """
-        G, T = self.m.Grant, self.m.Transition
-        stmt: Select[str | None, str | None, Decimal]
-        params = {"pid": program_id}
+        """What the program's grants bind, summed in SQL over the budget days: in total, by
+        region and by call (every commitment recorded, or with ``as_of`` each grant's
+        commitment after its last step dated on or before that day)."""
+        params: dict[str, Any] = {"pid": program_id}
         if as_of is None:
             stmt = self.q.exposure_now
         else:
-            T2 = aliased(T)
-            last = (
-                select(func.max(T2.seq))
-                .where(T2.grant_id == T.grant_id, T2.business_date <= as_of)
-                .scalar_subquery()
-            )
-            stmt = (
-                select(G.region, G.call, func.sum(T.committed_amount))
-                .join(G, G.id == T.grant_id)
-                .where(G.program_id == bindparam("pid"), T.seq == last)
-                .group_by(G.region, G.call)
-            )
+            stmt = self.q.exposure_as_of
+            params["day"] = as_of
         total = ZERO
         regions: dict[str, Decimal] = {}
         calls: dict[str, Decimal] = {}
@@ -575,9 +591,13 @@ class Store:
         """INSERT the row of a new grant."""
         self.conn.execute(self.q.insert_grant, [mapping.grant_values(grant, now=now)])
 
-    def insert_record(self, record: TransitionRecord, after: Grant) -> None:
+    def insert_record(
+        self, record: TransitionRecord, after: Grant, *, before: Grant | None
+    ) -> None:
         """INSERT the transition record, chained to the grant's previous record, then the money
-        row it makes (if any)."""
+        row it makes (if any), and add what the step changed in the budget figures to the
+        record's budget day (:meth:`add_budget_deltas`). ``before`` is the grant the record
+        was applied to (``None`` for a proposal), ``after`` the grant it made."""
         values = mapping.transition_values(record, committed=after.committed_amount)
         values["prev_hash"] = self._head_before(record)
         values["hash"] = chain.digest_of(entries.transition_payload(values))
@@ -588,6 +608,143 @@ class Store:
             table, values = made
             q = self.q.insert_disbursement if table == "disbursements" else self.q.insert_notice
             self.conn.execute(q, [values])
+        self.add_budget_deltas(record.business_date, before, after)
+
+    # -- the budget days (derived from the log) -----------------------------------------------
+
+    def add_budget_deltas(self, day: pendulum.Date, before: Grant | None, after: Grant) -> None:
+        """Add ``figures(after) - figures(before)`` (:func:`grantflow.domain.budget.deltas`) to
+        the ``budget_days`` rows of ``day``, in one ``INSERT … ON CONFLICT DO UPDATE``; nothing
+        when no figure changes.
+
+        The rows are locked in key order, so two steps can never wait for each other's rows
+        (a step that moves a grant to another region touches two rows). On PostgreSQL the
+        row lock is held to the end of the step's transaction: a concurrent step on the same
+        day and key waits, then adds to the committed sum, so the rows always add up to what
+        the committed log says.
+        """
+        changes = budget.deltas(before, after)
+        if not changes:
+            return
+        self.conn.execute(
+            self._budget_upsert(),
+            [_budget_row(day, k, change) for k, change in changes],
+        )
+
+    def _budget_upsert(self) -> Any:
+        upsert = self.q.add_budget_days.get(self.dialect)
+        if upsert is None:  # pragma: no cover - grantflow runs on SQLite and PostgreSQL
+            raise BadInput(f"grantflow does not support {self.dialect} databases")
+        return upsert
+
+    def budget_sums(self, program_id: str, day: pendulum.Date) -> list[Row[Any]]:
+        """The budget figures of ``program_id`` at the end of ``day``, summed over the budget
+        days up to it: one row per region, focus area and year of the business date, with
+        every measure of :data:`grantflow.domain.budget.MEASURES` (one statement, so one
+        consistent view)."""
+        return list(self.conn.execute(self.q.budget_sums, {"pid": program_id, "day": day}))
+
+    def computed_budget_days(
+        self, program_id: str | None = None, *, batch: int = 2000
+    ) -> dict[tuple[pendulum.Date, budget.BudgetKey], budget.BudgetFigures]:
+        """What ``budget_days`` should hold for ``program_id`` (every program with ``None``),
+        computed from the transition log: each grant's records replayed in order, streamed
+        grant by grant, every step's change summed per day and key (zero sums left out)."""
+        T = self.m.Transition
+        stmt = select(
+            T.grant_id,
+            T.seq,
+            T.event,
+            T.from_state,
+            T.to_state,
+            T.business_date,
+            T.recorded_at,
+            T.actor,
+            T.data,
+            T.guideline_id,
+            T.guideline_version,
+        ).order_by(T.grant_id, T.seq)
+        if program_id is not None:
+            stmt = stmt.where(T.guideline_id == program_id)
+        result = self.conn.execute(stmt.execution_options(yield_per=batch))
+        records = (
+            mapping.record_from_values(**row, reason="", verdicts=()) for row in result.mappings()
+        )
+        sums: dict[tuple[pendulum.Date, budget.BudgetKey], budget.BudgetFigures] = {}
+        for day, k, change in budget.day_deltas(records):
+            at = (day, k)
+            sums[at] = sums.get(at, budget.NOTHING) + change
+        return {at: f for at, f in sums.items() if f}
+
+    def stored_budget_days(
+        self, program_id: str | None = None
+    ) -> dict[tuple[pendulum.Date, budget.BudgetKey], budget.BudgetFigures]:
+        """What ``budget_days`` holds for ``program_id`` (every program with ``None``), rows
+        whose figures are all zero left out."""
+        B = self.m.BudgetDay
+        stmt = select(B.day, *(getattr(B, c) for c in BUDGET_KEY if c != "day"))
+        stmt = stmt.add_columns(*(getattr(B, c) for c in budget.MEASURES))
+        if program_id is not None:
+            stmt = stmt.where(B.program_id == program_id)
+        out: dict[tuple[pendulum.Date, budget.BudgetKey], budget.BudgetFigures] = {}
+        for row in self.conn.execute(stmt):
+            day, program, region, focus, call, *measures = row
+            figures = budget.BudgetFigures(*measures)
+            if figures:
+                out[(day, budget.BudgetKey(program, region, focus, call))] = figures
+        return out
+
+    def rebuild_budget_days(self, program_id: str | None = None) -> int:
+        """Replace the ``budget_days`` rows of ``program_id`` (every program with ``None``) by
+        what the transition log says (:meth:`computed_budget_days`); returns the number of rows
+        written.
+
+        On PostgreSQL the table is locked (``EXCLUSIVE``: readers go on, writers wait) before
+        the log is read, so a step committed meanwhile is either in the log read here or adds
+        its change after the rebuild; SQLite's ``BEGIN IMMEDIATE`` already excludes writers.
+        """
+        B = self.m.BudgetDay
+        if self.dialect == "postgresql":
+            name = self.conn.dialect.identifier_preparer.format_table(B.__table__)  # type: ignore[attr-defined]
+            self.conn.execute(text(f"LOCK TABLE {name} IN EXCLUSIVE MODE"))
+        wipe = delete(B)
+        if program_id is not None:
+            wipe = wipe.where(B.program_id == program_id)
+        self.conn.execute(wipe)
+        rows = [
+            _budget_row(day, k, figures)
+            for (day, k), figures in sorted(
+                self.computed_budget_days(program_id).items(),
+                key=lambda item: (item[0][0], attrs.astuple(item[0][1])),
+            )
+        ]
+        table = B.__table__  # type: ignore[attr-defined]
+        for start in range(0, len(rows), 5000):
+            self.conn.execute(insert(table), rows[start : start + 5000])
+        return len(rows)
+
+    def budget_days_problems(self, program_id: str | None = None) -> list[str]:
+        """Where ``budget_days`` differs from what the transition log says (empty: it agrees),
+        one line per day and key. Replays the whole log of ``program_id`` (every program with
+        ``None``)."""
+        stored = self.stored_budget_days(program_id)
+        computed = self.computed_budget_days(program_id)
+        problems = []
+        for at in sorted(
+            stored.keys() | computed.keys(), key=lambda a: (a[0], attrs.astuple(a[1]))
+        ):
+            have, want = stored.get(at, budget.NOTHING), computed.get(at, budget.NOTHING)
+            if have == want:
+                continue
+            day, k = at
+            where = "/".join(x or "-" for x in (k.program_id, k.region, k.focus, k.call))
+            wrong = ", ".join(
+                f"{name} {a} (the log says {b})"
+                for name, a, b in zip(budget.MEASURES, have.values(), want.values(), strict=True)
+                if a != b
+            )
+            problems.append(f"budget_days {day.isoformat()} {where}: {wrong}")
+        return problems
 
     def log_rows(self, f: LogFilter, *, batch: int = 500) -> Iterator[RowMapping]:
         """Transitions and (optionally) refused attempts matching ``f``, in recorded order,
@@ -922,6 +1079,24 @@ class Store:
             select(R.hash).where(R.id == refused_id)
         ).scalar_one_or_none()
         return found
+
+
+BUDGET_KEY = ("program_id", "day", "region", "focus", "call")
+"""The key columns of ``budget_days``."""
+
+
+def _budget_row(
+    day: pendulum.Date, k: budget.BudgetKey, figures: budget.BudgetFigures
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "program_id": k.program_id,
+        "day": day,
+        "region": k.region,
+        "focus": k.focus,
+        "call": k.call,
+    }
+    row.update(zip(budget.MEASURES, figures.values(), strict=True))
+    return row
 
 
 def _RECORD_COLUMNS(T: Any) -> tuple[Any, ...]:
