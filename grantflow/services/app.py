@@ -753,6 +753,29 @@ class Grantflow:
         day = as_of or pendulum.today("Europe/Berlin").date()
         return self._read(lambda store: reports.due(store, programs, day, within_days, program))
 
+    # -- the budget days: derived from the log ------------------------------------------------
+
+    def check_budget_days(self, program_id: str | None = None) -> list[str]:
+        """Where the budget days (the table ``report budget`` and the budget rules sum) differ
+        from what the transition log says, one line per day and key; empty if they agree.
+        Replays every record of ``program_id`` (of every program with ``None``): it reads the
+        whole log."""
+        return self._read(lambda store: store.budget_days_problems(program_id))
+
+    def rebuild_budget_days(self, *, by: str, program_id: str | None = None) -> int:
+        """Rebuild the budget days of ``program_id`` (every program with ``None``) from the
+        transition log, in one transaction, and return the number of rows written. ``by`` must
+        be an admin. Only needed after the table was changed outside grantflow: every step
+        keeps it up to date (see :meth:`check_budget_days`)."""
+
+        def op(store: Store) -> int:
+            _require_admin(store.actor(by), "rebuild the budget days")
+            if program_id is not None and store.program_row(program_id) is None:
+                raise NotFound(f"there is no program {program_id!r}")
+            return store.rebuild_budget_days(program_id)
+
+        return self._write(op)
+
 
 E = TypeVar("E", bound=enum.Enum)
 

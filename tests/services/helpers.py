@@ -210,7 +210,8 @@ def invariant_problems(app: Grantflow) -> list[str]:
     * every disbursement and notice row belongs to a record of the right event, and every
       disburse / notice record has its money row;
     * no grant pays out more than it approved; no program commits more than its budget;
-    * every hash chain of the log is intact (``Grantflow.verify``).
+    * every hash chain of the log is intact (``Grantflow.verify``);
+    * the budget days add up to what the log says (``Grantflow.check_budget_days``).
     """
     assert app.engine is not None
     m = app.models
@@ -297,6 +298,7 @@ def invariant_problems(app: Grantflow) -> list[str]:
         if committed > budget:
             problems.append(f"{program}: {committed} committed of a budget of {budget}")
     problems.extend(f"audit chain: {p}" for p in app.verify().problems)
+    problems.extend(app.check_budget_days())
     return problems
 
 
