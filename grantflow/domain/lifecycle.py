@@ -2,10 +2,11 @@
 
 :data:`LIFECYCLE` lists every event with the states it may fire from and the state it leads
 to (``None``: the state stays, as for a payment). One module-level
-:class:`transitions.Machine` is built from it; a step adds a small token for the grant to that
-machine, fires the event and removes the token again (there is no Machine per grant). The
-machine's only condition on every transition is "the rules allow it": it evaluates *all* rules
-for the event, so a refused step reports every rule that refused it.
+:class:`transitions.Machine` is built from it; a step fires the event on that machine for a
+small token that holds the grant's state (the token is never attached to the machine, and there
+is no Machine per grant). The machine's only condition on every transition is "the rules allow
+it": it evaluates *all* rules for the event, so a refused step reports every rule that refused
+it.
 
 Pure functions, no I/O:
 
@@ -146,18 +147,20 @@ def build_machine() -> Machine:
 
 
 _MACHINE = build_machine()
-_MACHINE_LOCK = threading.Lock()  # the shared machine's model list is not thread-safe
+_MACHINE_LOCK = threading.Lock()  # a transitions Machine is not made for concurrent use
 
 
 def _fire(state: str, event: Event, evaluate: Callable[[], tuple[Verdict, ...]]) -> _Token:
-    """Run one event through the shared machine. Raises MachineError if the state forbids it."""
+    """Run one event through the shared machine. Raises MachineError if the state forbids it.
+
+    The machine's event is triggered for the token directly (``Event.trigger(model)``, what a
+    model's trigger method calls): attaching the token with ``add_model`` would bind a trigger
+    and an ``is_<state>`` method per event and state to it on every step, and cost more than
+    all the rules of a step together.
+    """
     token = _Token(state, evaluate)
     with _MACHINE_LOCK:
-        _MACHINE.add_model(token, initial=state)
-        try:
-            token.trigger(event.value)  # type: ignore[attr-defined]
-        finally:
-            _MACHINE.remove_model(token)
+        _MACHINE.events[event.value].trigger(token)
     return token
 
 
@@ -376,6 +379,20 @@ def check(
     grant_id: str | None = None,
 ) -> Evaluation:
     """Every verdict for ``cmd`` on ``grant`` (``None`` for a proposal). Changes nothing."""
+    evaluation, _, _ = _check(grant, cmd, actor, version, exposure, grant_id)
+    return evaluation
+
+
+def _check(
+    grant: Grant | None,
+    cmd: Command,
+    actor: Actor,
+    version: ProgramVersion,
+    exposure: Exposure | None,
+    grant_id: str | None,
+) -> tuple[Evaluation, Grant, Command]:
+    """:func:`check`, also returning the grant and the resolved command it judged (so that
+    :func:`decide` records exactly what was checked, without resolving it again)."""
     base, resolved, state = _prepare(grant, cmd, actor, version, grant_id)
     ctx = _context(base, resolved, actor, version, exposure or Exposure())
     rules = (*CORE_RULES, *version.rules)
@@ -387,7 +404,7 @@ def check(
     try:
         token = _fire(state, cmd.event, evaluate)
     except MachineError:
-        return Evaluation(
+        refused = Evaluation(
             event=cmd.event,
             from_state=state,
             to_state=None,
@@ -405,14 +422,16 @@ def check(
             ),
             lifecycle_ok=False,
         )
+        return refused, base, resolved
     step = next(s for s in LIFECYCLE if s.event is cmd.event)
-    return Evaluation(
+    evaluation = Evaluation(
         event=cmd.event,
         from_state=state,
         to_state=(step.dest.value if step.dest else state),
         verdicts=token.verdicts,
         lifecycle_ok=True,
     )
+    return evaluation, base, resolved
 
 
 def decide(
@@ -432,15 +451,12 @@ def decide(
     """
     if isinstance(cmd, Propose) and grant is None and not grant_id:
         raise BadInput("a proposal needs the id of the grant it creates")
-    evaluation = check(
-        grant, cmd, actor=actor, version=version, exposure=exposure, grant_id=grant_id
-    )
+    evaluation, base, resolved = _check(grant, cmd, actor, version, exposure, grant_id)
     if not evaluation.lifecycle_ok:
         raise InvalidTransition(cmd.event, evaluation.from_state, allowed_from(cmd.event))
     gid = grant.id if grant else str(grant_id)
     if not evaluation.allowed:
         raise RuleViolation(cmd.event, gid, evaluation.failures)
-    base, resolved, _ = _prepare(grant, cmd, actor, version, grant_id)
     data: dict[str, Any] = to_data(resolved)
     if isinstance(resolved, Close):
         assert resolved.final_other_funds is not None
