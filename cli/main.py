@@ -158,9 +158,9 @@ def cli(ctx: click.Context, db: str | None, actor: str, json_mode: bool, debug: 
 
 
 def _register() -> None:
-    from .commands import admin, audit, demo, grants, log, reports
+    from .commands import admin, audit, demo, grants, log, money, reports
 
-    for module in (admin, grants, log, demo, reports, audit):
+    for module in (admin, grants, money, log, demo, reports, audit):
         module.register(cli)
 
 

@@ -80,6 +80,8 @@ def grant_json(g: Grant) -> dict[str, Any]:
         "disbursed_amount": amount_json(g.disbursed_amount),
         "committed_amount": amount_json(g.committed_amount),
         "refund_claim": amount_json(g.refund_claim),
+        "repaid_amount": amount_json(g.repaid_amount),
+        "refund_outstanding": amount_json(g.refund_outstanding),
         "period_start": g.period.start.isoformat(),
         "period_end": g.period_end.isoformat(),
         "notice": None
@@ -117,6 +119,11 @@ def grant_json(g: Grant) -> dict[str, Any]:
         "final_costs": amount_json(g.final_costs),
         "final_amount": amount_json(g.settlement.final_amount) if g.settlement else None,
         "revoked_on": g.revoked_on.isoformat() if g.revoked_on else None,
+        "revocation_effect": g.revocation_effect.value if g.revocation_effect else None,
+        "repayments": [
+            {"seq": r.seq, "date": r.date.isoformat(), "amount": amount_json(r.amount)}
+            for r in g.repayments
+        ],
         "version": g.version,
     }
 
@@ -279,8 +286,13 @@ class Output:
             rows.append(("final grant", eur(g.settlement.final_amount)))
         if g.refund_claim:
             rows.append(("refund claim", eur(g.refund_claim)))
+        for r in g.repayments:
+            rows.append(("repayment", f"{day(r.date)}: {eur(r.amount)}"))
+        if g.refund_claim or g.repayments:
+            rows.append(("still owed", f"{eur(g.refund_outstanding)} (grantflow money {g.id})"))
         if g.revoked_on:
-            rows.append(("revoked", f"effective {day(g.revoked_on)}"))
+            effect = g.revocation_effect.value if g.revocation_effect else "past"
+            rows.append(("revoked", f"effective {day(g.revoked_on)}, for the {effect}"))
         if g.attestations:
             rows.append(("attested", ", ".join(sorted(g.attestations))))
         for label, shown in rows:

@@ -12,6 +12,7 @@ from grantflow.domain.commands import (
     Extend,
     Propose,
     Reject,
+    Repay,
     Revoke,
     Start,
     Withdraw,
@@ -26,6 +27,7 @@ from grantflow.domain.model import (
     FinancingType,
     Grant,
     Override,
+    RevocationEffect,
     Role,
     Severity,
     State,
@@ -33,6 +35,7 @@ from grantflow.domain.model import (
     Verdict,
 )
 from grantflow.domain.rules import Exposure, Rule, RuleContext
+from grantflow.domain.statement import MoneyStatement
 from grantflow.errors import (
     BadInput,
     ConcurrentUpdate,
@@ -68,6 +71,7 @@ __all__ = [
     "GuidelineError",
     "IntegrityFailure",
     "InvalidTransition",
+    "MoneyStatement",
     "NotFound",
     "Override",
     "Program",
@@ -75,6 +79,8 @@ __all__ = [
     "Propose",
     "Refused",
     "Reject",
+    "Repay",
+    "RevocationEffect",
     "Revoke",
     "Role",
     "Rule",

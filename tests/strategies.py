@@ -34,6 +34,7 @@ from grantflow.domain.commands import (
     Extend,
     Propose,
     Reject,
+    Repay,
     Revoke,
     Start,
     Submit,
@@ -49,6 +50,7 @@ from grantflow.domain.model import (
     FinancingType,
     Grant,
     Override,
+    RevocationEffect,
     Role,
 )
 from grantflow.domain.money import CENT, ZERO
@@ -330,12 +332,21 @@ def command_for(draw: st.DrawFn, event: Event, grant: Grant, program: Program) -
             )
             return Submit(date=day, document=document, amount=max(amount, CENT), **more)
         return Submit(date=day, document=document, **more)
+    if event is Event.REPAY:
+        owed = grant.refund_outstanding
+        # mostly part or all of what is owed; sometimes more, or something where nothing is
+        amount = (
+            share(draw, owed, "0.9", "1.2") if rarely(draw, 5) else share(draw, owed, "0.2", "1")
+        )
+        return Repay(date=after(draw, last, 120), amount=max(amount, CENT), **more)
     assert event is Event.REVOKE
     known = after(draw, last, 30, 400) if rarely(draw, 5) else None
+    effect = RevocationEffect.FUTURE if rarely(draw, 3) else RevocationEffect.PAST
     return Revoke(
         date=after(draw, last, 400),
         notice_number=notice_number(draw, "W"),
         known_since=known,
+        effect=effect,
         **more,
     )
 
@@ -422,6 +433,14 @@ def any_command() -> st.SearchStrategy[Command]:
             effective_from=_optional_date,
             known_since=_optional_date,
         ),
+        st.builds(
+            Revoke,
+            **_common,
+            notice_number=names,
+            known_since=_optional_date,
+            effect=st.just(RevocationEffect.FUTURE),
+        ),
+        st.builds(Repay, **_common, amount=amounts()),
         st.builds(Submit, **_common, document=st.just(Document.SPENDING_REPORT), amount=amounts()),
         st.builds(
             Submit,

@@ -18,13 +18,21 @@ from grantflow.domain.commands import (
     Extend,
     Propose,
     Reject,
+    Repay,
     Revoke,
     Start,
     Submit,
     Withdraw,
 )
 from grantflow.domain.dates import BERLIN
-from grantflow.domain.model import ApplicantKind, Document, FinancingType, Override, State
+from grantflow.domain.model import (
+    ApplicantKind,
+    Document,
+    FinancingType,
+    Override,
+    RevocationEffect,
+    State,
+)
 
 from ..main_support import env_of
 from ..output import day, eur, grant_json, verdict_json
@@ -408,8 +416,12 @@ def close() -> None:
 
 @_event_command(
     "revoke",
-    lambda notice, effective_from, known_since, **c: Revoke(
-        notice_number=notice, effective_from=effective_from, known_since=known_since, **c
+    lambda notice, effective_from, known_since, effect, **c: Revoke(
+        notice_number=notice,
+        effective_from=effective_from,
+        known_since=known_since,
+        effect=RevocationEffect(effect),
+        **c,
     ),
     reason_required=True,
 )
@@ -420,13 +432,25 @@ def close() -> None:
 @click.option(
     "--known-since", type=DATE, help="When the authority learned the facts (one-year deadline)."
 )
+@click.option(
+    "--effect",
+    type=click.Choice([e.value for e in RevocationEffect]),
+    default=RevocationEffect.PAST.value,
+    show_default=True,
+    help="past: what was paid becomes a refund claim; future (§ 49 Abs. 2 VwVfG): no more "
+    "payments, the grant keeps what was paid, no refund claim.",
+)
 def revoke() -> None:
-    """Revoke a grant (approvers); --reason is required; the paid amount becomes a refund claim.
+    """Revoke a grant (approvers); --reason is required. With effect for the past (default)
+    the paid amount becomes a refund claim; with --effect future no more money is paid and
+    nothing is claimed back.
 
     \b
-    Example:
+    Examples:
       grantflow --actor anton revoke DMR-2019-0007 --date 2022-02-01 --notice W-1 \\
         --reason "purpose not achieved"
+      grantflow --actor anton revoke DMR-2019-0008 --date 2022-02-01 --notice W-2 \\
+        --effect future --reason "project ended early on request"
     """
 
 
@@ -459,7 +483,31 @@ def submit() -> None:
     """
 
 
-EVENT_COMMANDS = (approve, reject, withdraw, start, disburse, extend, amend, close, revoke, submit)
+@_event_command("repay", lambda amount, **c: Repay(amount=amount, **c))
+@click.option("--amount", required=True, type=AMOUNT, help="Amount paid back.")
+def repay() -> None:
+    """Book a repayment of the refund claim (finance): --date is the value date on the bank
+    statement. Refused beyond what is still owed (GF-REFUND-BALANCE); see `grantflow money`.
+
+    \b
+    Example:
+      grantflow --actor fiona repay DMR-2019-0007 --amount 80.000,00 --date 2022-12-16
+    """
+
+
+EVENT_COMMANDS = (
+    approve,
+    reject,
+    withdraw,
+    start,
+    disburse,
+    extend,
+    amend,
+    close,
+    revoke,
+    submit,
+    repay,
+)
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})

@@ -14,7 +14,8 @@ in ONE place:
 ``disbursed``           everything paid out to it (:attr:`Grant.disbursed_amount`), also if the
                         grant was revoked since
 ``refunds``             the refund claim still outstanding (R-REFUND): money paid beyond what the
-                        grant now covers
+                        grant now covers, less what the grantee has paid back
+                        (:attr:`Grant.refund_outstanding`)
 ``private``             its third-party funds, while it counts in ``grants``
 ``total_volume``        its eligible costs, while it counts in ``grants``
 ``notices``             1 once its grant notice was issued (R-NOTICE-CONTENT), whatever happened
@@ -134,7 +135,7 @@ def figures(grant: Grant | None) -> BudgetFigures:
         grants=1 if bound else 0,
         committed=grant.committed_amount,
         disbursed=grant.disbursed_amount,
-        refunds=grant.refund_claim,
+        refunds=grant.refund_outstanding,
         private=grant.private_funds if bound else ZERO,
         total_volume=grant.eligible_costs if bound else ZERO,
         notices=1 if notice is not None else 0,

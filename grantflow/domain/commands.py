@@ -21,6 +21,7 @@ from grantflow.domain.model import (
     Event,
     FinancingType,
     Override,
+    RevocationEffect,
     _non_blank,
     _not_negative,
 )
@@ -158,12 +159,33 @@ class Close(Command):
 
 @attrs.frozen(kw_only=True)
 class Revoke(Command):
-    """Widerruf / Rücknahme of the notice, effective from ``effective_from`` (default ``date``)."""
+    """Widerruf / Rücknahme of the notice, effective from ``effective_from`` (default ``date``).
+
+    ``effect`` (default :attr:`~RevocationEffect.PAST`): with effect for the past everything
+    paid becomes a refund claim (R-REFUND) bearing interest from ``effective_from``
+    (R-REFUND-INTEREST); with effect for the future (§ 49 Abs. 2 VwVfG) no further payments are
+    made, the grant keeps what was paid (up to what it covered) and no refund claim arises. A
+    revocation for the future takes effect on or after its own date. A *partial* revocation is
+    an ``amend`` that lowers the amount.
+    """
 
     event: ClassVar[Event] = Event.REVOKE
     notice_number: str = attrs.field(validator=_non_blank)
     effective_from: pendulum.Date | None = None
     known_since: pendulum.Date | None = None
+    effect: RevocationEffect = RevocationEffect.PAST
+
+    def __attrs_post_init__(self) -> None:
+        if (
+            self.effect is RevocationEffect.FUTURE
+            and self.effective_from is not None
+            and self.effective_from < self.date
+        ):
+            raise BadInput(
+                f"a revocation for the future cannot take effect "
+                f"({self.effective_from.isoformat()}) before its date ({self.date.isoformat()}); "
+                f"a revocation reaching back is one for the past"
+            )
 
 
 @attrs.frozen(kw_only=True)
@@ -186,6 +208,16 @@ class Submit(Command):
             raise BadInput(f"a year belongs to an interim proof, not to a {self.document}")
 
 
+@attrs.frozen(kw_only=True)
+class Repay(Command):
+    """The grantee paid back ``amount`` of the refund claim on ``date`` (the value date of the
+    bank statement). Repayments are credited to the claim; refund interest runs on what is
+    still owed until each repayment (R-REFUND, R-REFUND-INTEREST)."""
+
+    event: ClassVar[Event] = Event.REPAY
+    amount: Decimal = attrs.field(validator=_positive)
+
+
 COMMANDS: dict[Event, type[Command]] = {
     cls.event: cls
     for cls in (
@@ -200,6 +232,7 @@ COMMANDS: dict[Event, type[Command]] = {
         Close,
         Revoke,
         Submit,
+        Repay,
     )
 }
 """The command class of every event."""

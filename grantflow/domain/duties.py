@@ -37,7 +37,7 @@ from grantflow.domain.dates import add_months, end_of_month
 from grantflow.domain.guideline import ProgramVersion
 from grantflow.domain.model import Grant, State
 from grantflow.domain.money import ZERO, format_eur
-from grantflow.domain.refunds import DRAWDOWN_WINDOW_MONTHS, UseLike, match_uses
+from grantflow.domain.refunds import UseLike, match_uses
 from grantflow.domain.rules import DrawdownWindowRule, ExtensionRule, ProofDeadlineRule, proof_due
 
 PROOF_MONTHS = 6
@@ -200,7 +200,7 @@ def _unused_funds(
     grant: Grant, version: ProgramVersion, as_of: pendulum.Date, uses: Iterable[UseLike]
 ) -> list[Duty]:
     rule = _rule(version, DrawdownWindowRule)
-    months = rule.months if rule else DRAWDOWN_WINDOW_MONTHS
+    months = version.interest.interim.window_months  # the rule's months (the loader checks)
     window_id = rule.id if rule else "R-DRAWDOWN-2M"
     paid = [d for d in grant.disbursements if d.date <= as_of]
     matched = match_uses(paid, uses, window_months=months, as_of=as_of)

@@ -8,6 +8,7 @@ module only holds them.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pendulum
 
+from grantflow.domain.interest import STATUTORY_MARGIN, DayCount
 from grantflow.domain.model import Applicant, ApplicantKind, Event, FinancingType
+from grantflow.domain.refunds import DRAWDOWN_WINDOW_MONTHS
 from grantflow.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
@@ -73,6 +76,72 @@ class KnownApplicant:
     region: str | None = None
 
 
+class InterestStart(enum.StrEnum):
+    """The first day that bears interest."""
+
+    EFFECTIVE_DATE = "effective-date"  # the day the notice became ineffective (§ 49a Abs. 3)
+    PAYOUT = "payout"  # the day of each payout
+    DAY_AFTER_PAYOUT = "day-after-payout"  # the day after each payout (MPSC)
+
+    @property
+    def offset_days(self) -> int:
+        return 1 if self is InterestStart.DAY_AFTER_PAYOUT else 0
+
+    @property
+    def text(self) -> str:
+        """``from the day the notice became ineffective`` and the like, for explanations."""
+        return {
+            InterestStart.EFFECTIVE_DATE: "from the day the notice became ineffective",
+            InterestStart.PAYOUT: "from each payout",
+            InterestStart.DAY_AFTER_PAYOUT: "from the day after each payout",
+        }[self]
+
+
+@attrs.frozen(kw_only=True)
+class RefundInterestTerms:
+    """How refund interest is computed under a guideline (R-REFUND-INTEREST).
+
+    ``margin`` is in percentage points above the base rate (§ 49a Abs. 3 Satz 1 VwVfG: 5);
+    ``starts`` is :attr:`InterestStart.EFFECTIVE_DATE` (the statute) or a payout-based start.
+    """
+
+    rule_id: str = "R-REFUND-INTEREST"
+    citation: str = "§ 49a Abs. 3 Satz 1 VwVfG (statutory default)"
+    margin: Decimal = STATUTORY_MARGIN
+    starts: InterestStart = InterestStart.EFFECTIVE_DATE
+    confidence: str | None = None
+    assumed: bool = False
+    note: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class InterimInterestTerms:
+    """How interest on funds not used within the drawdown window is computed
+    (R-INTERIM-INTEREST, § 49a Abs. 4 VwVfG): ``window_months`` after each payout, then
+    interest from ``starts`` (the payout or the day after) until use."""
+
+    rule_id: str = "R-INTERIM-INTEREST"
+    citation: str = "§ 49a Abs. 4 VwVfG (statutory default)"
+    margin: Decimal = STATUTORY_MARGIN
+    window_months: int = DRAWDOWN_WINDOW_MONTHS
+    starts: InterestStart = InterestStart.PAYOUT
+    confidence: str | None = None
+    assumed: bool = False
+    note: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class InterestTerms:
+    """A guideline version's interest parameters (``[versions.interest]``), with the statutory
+    values where the file says nothing (``declared`` is false then)."""
+
+    day_count: DayCount = DayCount.ACT_365
+    day_count_assumed: bool = False
+    refund: RefundInterestTerms = attrs.field(factory=RefundInterestTerms)
+    interim: InterimInterestTerms = attrs.field(factory=InterimInterestTerms)
+    declared: bool = False
+
+
 @attrs.frozen(kw_only=True)
 class ProgramVersion:
     """One version of a program's guideline: its parameters and its rules, fully resolved."""
@@ -95,6 +164,7 @@ class ProgramVersion:
     phases: tuple[Phase, ...] = ()
     applicants: tuple[KnownApplicant, ...] = ()
     rules: tuple[Rule, ...] = ()
+    interest: InterestTerms = attrs.field(factory=InterestTerms)
     notes: tuple[str, ...] = ()
     document: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     content_hash: str = ""

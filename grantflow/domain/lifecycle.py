@@ -38,6 +38,7 @@ from grantflow.domain.commands import (
     Disburse,
     Extend,
     Propose,
+    Repay,
     Revoke,
     Submit,
 )
@@ -52,6 +53,8 @@ from grantflow.domain.model import (
     Grant,
     GrantNotice,
     Period,
+    Repayment,
+    RevocationEffect,
     Role,
     Settlement,
     Severity,
@@ -61,6 +64,7 @@ from grantflow.domain.model import (
     Verdict,
 )
 from grantflow.domain.money import ZERO, apply_rate, money
+from grantflow.domain.refunds import next_tranches
 from grantflow.domain.rules import CORE_RULES, Exposure, Rule, RuleContext
 from grantflow.errors import BadInput, InvalidTransition, RuleViolation
 
@@ -95,6 +99,7 @@ LIFECYCLE: tuple[Step, ...] = (
     Step(Event.CLOSE, _ACTIVE, State.CLOSED),
     Step(Event.REVOKE, (State.APPROVED.value, *_ACTIVE, State.CLOSED.value), State.REVOKED),
     Step(Event.SUBMIT, (State.APPROVED.value, *_ACTIVE), None),
+    Step(Event.REPAY, (*_ACTIVE, State.CLOSED.value, State.REVOKED.value), None),
 )
 """The whole lifecycle as data: the machine, the docs' diagram and the tests read this."""
 
@@ -253,6 +258,8 @@ def resolve(cmd: Command, grant: Grant, version: ProgramVersion) -> Command:
         )
     if isinstance(cmd, Revoke):
         return attrs.evolve(cmd, effective_from=cmd.effective_from or cmd.date)
+    if isinstance(cmd, Repay):
+        return attrs.evolve(cmd, amount=money(cmd.amount))
     if isinstance(cmd, Submit):
         if cmd.document is Document.INTERIM_PROOF and cmd.year is None:
             return attrs.evolve(cmd, year=cmd.date.year - 1)
@@ -464,8 +471,14 @@ def decide(
         data["final_amount"] = to_data(final)
         data["refund_claim"] = to_data(max(ZERO, base.disbursed_amount - final))
     elif isinstance(resolved, Revoke):
-        data["final_amount"] = to_data(ZERO)
-        data["refund_claim"] = to_data(base.disbursed_amount)
+        final = ZERO
+        if resolved.effect is RevocationEffect.FUTURE:
+            # § 49 Abs. 2 VwVfG: no further payments; what was paid stays covered (as far as
+            # the grant covered it before: an earlier refund claim stays owed)
+            covered = base.settlement.final_amount if base.settlement else base.approved_amount
+            final = min(base.disbursed_amount, covered)
+        data["final_amount"] = to_data(final)
+        data["refund_claim"] = to_data(base.disbursed_amount - final)
     to_state = State(evaluation.to_state) if evaluation.to_state else base.state
     return TransitionRecord(
         grant_id=gid,
@@ -584,11 +597,32 @@ def apply(grant: Grant | None, record: TransitionRecord) -> Grant:
             changes["proof_received_on"] = cmd.date
     elif isinstance(cmd, Revoke):
         changes["revoked_on"] = cmd.effective_from
+        changes["revocation_effect"] = cmd.effect
         changes["settlement"] = Settlement(
             final_amount=Decimal(record.data["final_amount"]),
             refund_claim=Decimal(record.data["refund_claim"]),
         )
-    return attrs.evolve(grant, **changes)
+    elif isinstance(cmd, Repay):
+        changes["repayments"] = (
+            *grant.repayments,
+            Repayment(seq=record.seq, date=cmd.date, amount=cmd.amount),
+        )
+    after = attrs.evolve(grant, **changes)
+    if after.refund_claim != grant.refund_claim or grant.claim_tranches:
+        # the claim's tranches, each dated from when the notice became ineffective to its
+        # extent (R-REFUND-INTEREST): a revocation's effective date, else the step's date
+        effective = cmd.effective_from if isinstance(cmd, Revoke) else None
+        after = attrs.evolve(
+            after,
+            claim_tranches=next_tranches(
+                grant,
+                after,
+                seq=record.seq,
+                event=record.event,
+                effective_from=effective or record.business_date,
+            ),
+        )
+    return after
 
 
 def replay(records: Iterable[TransitionRecord]) -> Grant | None:

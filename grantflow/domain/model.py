@@ -49,6 +49,14 @@ class Event(enum.StrEnum):
     SUBMIT = (
         "submit"  # the grantee submits a document: spending report, interim proof, proof of use
     )
+    REPAY = "repay"  # the grantee pays back (part of) the refund claim (Rückzahlung)
+
+
+class RevocationEffect(enum.StrEnum):
+    """Whether a revocation reaches back to money already paid (R-REVOKE-LAWFUL)."""
+
+    PAST = "past"  # mit Wirkung für die Vergangenheit: what was paid becomes a refund claim
+    FUTURE = "future"  # mit Wirkung für die Zukunft (§ 49 Abs. 2 VwVfG): no more payments
 
 
 class Role(enum.StrEnum):
@@ -181,6 +189,27 @@ class Use:
 
 
 @attrs.frozen
+class Repayment:
+    """Money the grantee paid back on ``date`` (the value date of the bank statement)."""
+
+    seq: int
+    date: pendulum.Date
+    amount: Decimal
+
+
+@attrs.frozen
+class ClaimTranche:
+    """A part of the refund claim that arose with record ``seq`` (a lowering ``amend``, a
+    ``close``, a ``revoke``) and bears refund interest from ``effective_from`` (R-REFUND,
+    R-REFUND-INTEREST). The tranches of a grant add up to its refund claim."""
+
+    seq: int
+    event: Event
+    effective_from: pendulum.Date
+    amount: Decimal
+
+
+@attrs.frozen
 class Actor:
     """A person acting in grantflow, with the roles an admin gave them."""
 
@@ -238,6 +267,9 @@ class Grant:
     final_costs: Decimal | None = None
     settlement: Settlement | None = None
     revoked_on: pendulum.Date | None = None
+    revocation_effect: RevocationEffect | None = None
+    repayments: tuple[Repayment, ...] = ()
+    claim_tranches: tuple[ClaimTranche, ...] = ()
 
     @property
     def approved_amount(self) -> Decimal:
@@ -260,21 +292,34 @@ class Grant:
         """What this grant binds of the budget now.
 
         Approved and running grants bind their approved amount; a closed grant binds its final
-        amount; a revoked, rejected or withdrawn one binds nothing (a revoked grant's paid
-        money is a refund claim, not a commitment).
+        amount; a grant revoked for the future binds what it covers of the money paid before
+        (R-REVOKE-LAWFUL, § 49 Abs. 2 VwVfG); a grant revoked for the past, a rejected or a
+        withdrawn one binds nothing (a revoked grant's paid money is a refund claim, not a
+        commitment).
         """
         if self.state in (State.APPROVED, State.RUNNING, State.EXTENDED):
             return self.approved_amount
-        if self.state is State.CLOSED and self.settlement is not None:
+        if self.state in (State.CLOSED, State.REVOKED) and self.settlement is not None:
             return self.settlement.final_amount
         return ZERO
 
     @property
     def refund_claim(self) -> Decimal:
-        """What the grantee owes back: paid money beyond what the grant now allows."""
+        """What the grantee owes back: paid money beyond what the grant now allows (before
+        any repayment; see :attr:`refund_outstanding`)."""
         if self.settlement is not None:
             return self.settlement.refund_claim
         return max(ZERO, self.disbursed_amount - self.approved_amount)
+
+    @property
+    def repaid_amount(self) -> Decimal:
+        """What the grantee has paid back of the refund claim (``repay``)."""
+        return sum((r.amount for r in self.repayments), ZERO)
+
+    @property
+    def refund_outstanding(self) -> Decimal:
+        """What is still owed of the refund claim: the claim less the repayments."""
+        return max(ZERO, self.refund_claim - self.repaid_amount)
 
     @property
     def period_end(self) -> pendulum.Date:

@@ -7,7 +7,9 @@ the services can call them with whatever they have stored:
   covers, and which payments that money came from.
 * :func:`refund_interest` -- R-REFUND-INTEREST (§ 49a Abs. 3 VwVfG): 5 percentage points above
   the base rate per year, from the day the notice became ineffective (or, as the MPSC terms
-  say, from the day after each payout) until the refund is paid.
+  say, from the day after each payout) on what is still owed, until each repayment.
+* :func:`claim_tranches` / :func:`next_tranches` -- the parts of a refund claim by the step
+  that created them (a lowering amendment, a close, a revocation), each with its own date.
 * :func:`match_uses` and :func:`interim_interest` -- R-INTERIM-INTEREST (§ 49a Abs. 4 VwVfG):
   money not used within the drawdown window (R-DRAWDOWN-2M, two months in NRW) bears interest
   from payout to use. Spending reports are matched to payouts first in, first out.
@@ -33,7 +35,15 @@ from grantflow.domain.interest import (
     InterestResult,
     interest,
 )
-from grantflow.domain.model import Disbursement, Grant, State
+from grantflow.domain.model import (
+    ClaimTranche,
+    Disbursement,
+    Event,
+    Grant,
+    Repayment,
+    RevocationEffect,
+    State,
+)
 from grantflow.domain.money import ZERO, format_eur, money
 from grantflow.errors import BadInput
 
@@ -56,11 +66,14 @@ class Use:
     """A spending report: ``amount`` of *grant money* used for the purpose on ``date``.
 
     Under share financing (Anteilfinanzierung) report the grant's share of the expenditure:
-    the grant is used in proportion to the other funds (R-DRAWDOWN-PRORATA).
+    the grant is used in proportion to the other funds (R-DRAWDOWN-PRORATA). ``what`` says
+    how the money left the grantee's hands in explanations: ``"used"`` (a spending report) or,
+    for money that became a refund claim, ``"claimed back"``.
     """
 
     date: pendulum.Date
     amount: Decimal = attrs.field(converter=money, validator=_positive)
+    what: str = "used"
 
 
 @attrs.frozen
@@ -111,6 +124,7 @@ class UsedPiece:
     used_on: pendulum.Date
     amount: Decimal
     reported_on: pendulum.Date
+    what: str = "used"
 
 
 @attrs.frozen(kw_only=True)
@@ -176,7 +190,9 @@ def match_uses(
                 continue
             take = min(rest, left[i])
             pieces[i].append(
-                UsedPiece(used_on=max(u.date, ps[i].date), amount=take, reported_on=u.date)
+                UsedPiece(
+                    used_on=max(u.date, ps[i].date), amount=take, reported_on=u.date, what=u.what
+                )
             )
             left[i] -= take
             rest -= take
@@ -212,10 +228,11 @@ class InterimLine:
     amount: Decimal
     used_on: pendulum.Date | None
     interest: InterestResult
+    what: str = "used"
 
     def explain(self) -> list[str]:
         what = (
-            f"used {self.used_on.isoformat()}"
+            f"{self.what} {self.used_on.isoformat()}"
             if self.used_on
             else f"not used as of {self.interest.end.isoformat()}"
         )
@@ -279,12 +296,12 @@ def interim_interest(
     lines: list[InterimLine] = []
     for p in matched.payouts:
         start = p.paid_on.add(days=start_offset_days)
-        spans: list[tuple[Decimal, pendulum.Date | None, pendulum.Date]] = [
-            (piece.amount, piece.used_on, piece.used_on) for piece in p.late_pieces
+        spans: list[tuple[Decimal, pendulum.Date | None, pendulum.Date, str]] = [
+            (piece.amount, piece.used_on, piece.used_on, piece.what) for piece in p.late_pieces
         ]
         if p.unused > 0 and as_of > p.use_by:
-            spans.append((p.unused, None, as_of))
-        for amount, used_on, end in spans:
+            spans.append((p.unused, None, as_of, "used"))
+        for amount, used_on, end, what in spans:
             lines.append(
                 InterimLine(
                     seq=p.seq,
@@ -295,6 +312,7 @@ def interim_interest(
                     interest=interest(
                         amount, min(start, end), end, table, margin, day_count=day_count
                     ),
+                    what=what,
                 )
             )
     return InterimInterest(as_of=as_of, window_months=window_months, lines=tuple(lines))
@@ -319,8 +337,10 @@ class RefundClaim:
     """What the grantee owes back: ``paid`` less what the grant still ``covers``.
 
     ``parts`` says which payments the claim is made of: the latest payments first (the money
-    the grant still covers is the money paid first). ``effective_from`` is the day the notice
-    became (partly) ineffective: interest under § 49a Abs. 3 VwVfG runs from it.
+    the grant still covers is the money paid first). ``tranches`` says which steps made the
+    claim, each with the day from which its part bears interest (the day the notice became
+    ineffective to that extent, § 49a Abs. 3 VwVfG); ``effective_from`` is the earliest of
+    them (``None`` without a claim). ``amount`` is the claim before any repayment.
     """
 
     grant_id: str
@@ -330,6 +350,7 @@ class RefundClaim:
     effective_from: pendulum.Date | None
     basis: str
     parts: tuple[ClaimPart, ...] = ()
+    tranches: tuple[ClaimTranche, ...] = ()
     rule_id: str = "R-REFUND"
 
     def explain(self) -> str:
@@ -352,54 +373,134 @@ def _lifo_parts(disbursements: Sequence[Disbursement], amount: Decimal) -> tuple
     return tuple(reversed(parts))
 
 
-def refund_claim(grant: Grant, effective_from: pendulum.Date | None = None) -> RefundClaim:
-    """The refund claim of ``grant`` (R-REFUND): paid money the grant no longer covers.
+@attrs.frozen
+class _Basis:
+    text: str
+    covers: Decimal
+    day: pendulum.Date | None
+    event: Event
 
-    * revoked: everything paid (the lifecycle's settlement; ``effective_from`` defaults to the
-      revocation's effective date);
-    * closed: paid beyond the final amount (R-COST-REDUCTION; defaults to the closing date,
-      pass the day the costs fell if the notice says so);
-    * otherwise: paid beyond the approved amount, e.g. after an amendment lowered it (a partial
-      revocation; defaults to that amendment's date).
-    """
-    paid = grant.disbursed_amount
-    amount = grant.refund_claim
-    default: pendulum.Date | None = None
+
+def _basis(grant: Grant) -> _Basis:
+    """Why the grant covers what it covers, and the day the latest claim-making step dates."""
     if grant.settlement is not None:
         covers = grant.settlement.final_amount
         if grant.state is State.REVOKED:
-            basis = "the notice was revoked"
-            default = grant.revoked_on
+            text = (
+                "the notice was revoked for the future (§ 49 Abs. 2 VwVfG): it covers what "
+                "was paid before"
+                if grant.revocation_effect is RevocationEffect.FUTURE
+                else "the notice was revoked"
+            )
+            return _Basis(text, covers, grant.revoked_on, Event.REVOKE)
+        return _Basis(
+            "final amount after the proof of use (R-COST-REDUCTION)",
+            covers,
+            grant.closed_on,
+            Event.CLOSE,
+        )
+    basis = _Basis("approved amount", grant.approved_amount, None, Event.AMEND)
+    before = grant.notice.amount if grant.notice else ZERO
+    for a in grant.amendments:  # the latest amendment that lowered the amount
+        if a.amount < before:
+            basis = _Basis(
+                f"amount lowered by amendment {a.number}", grant.approved_amount, a.date, a.event
+            )
+        before = a.amount
+    return basis
+
+
+def claim_tranches(grant: Grant) -> tuple[ClaimTranche, ...]:
+    """The tranches of ``grant``'s refund claim, adding up to :attr:`Grant.refund_claim`.
+
+    The lifecycle keeps them (:func:`next_tranches`). A grant stored before grantflow kept
+    tranches gets one tranche for its whole claim, dated as :func:`refund_claim` always dated
+    it (the revocation's effective date, the closing date, or the lowering amendment's date).
+    """
+    claim = grant.refund_claim
+    kept = grant.claim_tranches
+    if sum((t.amount for t in kept), ZERO) == claim:
+        return kept
+    if claim <= 0:
+        return ()
+    basis = _basis(grant)
+    return (
+        ClaimTranche(
+            seq=grant.version,
+            event=basis.event,
+            effective_from=basis.day or grant.last_business_date,
+            amount=claim,
+        ),
+    )
+
+
+def next_tranches(
+    before: Grant, after: Grant, *, seq: int, event: Event, effective_from: pendulum.Date
+) -> tuple[ClaimTranche, ...]:
+    """The claim tranches after a step that took ``before`` to ``after``.
+
+    A claim that grows gets a new tranche for the difference, dated ``effective_from``; a claim
+    that shrinks (an amendment raising the amount again) loses its newest tranches first.
+    """
+    tranches = list(claim_tranches(before))
+    change = after.refund_claim - before.refund_claim
+    if change > 0:
+        tranches.append(
+            ClaimTranche(seq=seq, event=event, effective_from=effective_from, amount=change)
+        )
+    while change < 0 and tranches:
+        last = tranches.pop()
+        if last.amount > -change:
+            tranches.append(attrs.evolve(last, amount=last.amount + change))
+            change = ZERO
         else:
-            basis = "final amount after the proof of use (R-COST-REDUCTION)"
-            default = grant.closed_on
-    else:
-        covers = grant.approved_amount
-        basis = "approved amount"
-        before = grant.notice.amount if grant.notice else ZERO
-        for a in grant.amendments:  # the latest amendment that lowered the amount
-            if a.amount < before:
-                basis = f"amount lowered by amendment {a.number}"
-                default = a.date
-            before = a.amount
+            change += last.amount
+    return tuple(tranches)
+
+
+def refund_claim(grant: Grant, effective_from: pendulum.Date | None = None) -> RefundClaim:
+    """The refund claim of ``grant`` (R-REFUND): paid money the grant no longer covers.
+
+    * revoked for the past: everything paid, from the revocation's effective date; revoked for
+      the future: only a claim that existed before (the grant covers what was paid);
+    * closed: paid beyond the final amount (R-COST-REDUCTION), from the closing date;
+    * otherwise: paid beyond the approved amount, e.g. after an amendment lowered it (a partial
+      revocation), from that amendment's date.
+
+    A claim made in steps has one tranche per step, each with its own date. Pass
+    ``effective_from`` to date the whole claim from one day instead (the day the official's
+    notice names).
+    """
+    basis = _basis(grant)
+    tranches = claim_tranches(grant)
+    if effective_from is not None:
+        tranches = tuple(attrs.evolve(t, effective_from=effective_from) for t in tranches)
+    amount = grant.refund_claim
     return RefundClaim(
         grant_id=grant.id,
         amount=amount,
-        paid=paid,
-        covers=covers,
-        effective_from=effective_from or default,
-        basis=basis,
+        paid=grant.disbursed_amount,
+        covers=basis.covers,
+        effective_from=min((t.effective_from for t in tranches), default=effective_from),
+        basis=basis.text,
         parts=_lifo_parts(grant.disbursements, amount),
+        tranches=tranches,
     )
 
 
 @attrs.frozen(kw_only=True)
 class RefundInterest:
-    """Interest on a refund claim up to ``until`` (the payment day, which bears no interest)."""
+    """Interest on a refund claim up to ``until`` (the payment day, which bears no interest).
+
+    ``lines`` are the periods with one amount owed (Staffel): the claim from its first day,
+    less each repayment from the day it was paid; each line is cut into slices at every
+    change of the base rate. ``repaid`` is what was paid back before ``until``.
+    """
 
     amount: Decimal
     until: pendulum.Date
     lines: tuple[InterestResult, ...]
+    repaid: Decimal = ZERO
     rule_id: str = "R-REFUND-INTEREST"
 
     @property
@@ -413,10 +514,77 @@ class RefundInterest:
     def explain(self) -> list[str]:
         out = []
         for r in self.lines:
-            out.append(f"{format_eur(r.principal)} from {r.start.isoformat()}:")
+            last = r.end.subtract(days=1)
+            out.append(
+                f"{format_eur(r.principal)} owed from {r.start.isoformat()} to {last.isoformat()}:"
+            )
             out.extend("  " + line for line in r.explain())
         out.append(f"refund interest until {self.until.isoformat()}: {format_eur(self.total)}")
         return out
+
+
+RepaymentLike = Repayment | tuple[pendulum.Date, Decimal]
+
+
+def _repayments(repayments: Iterable[RepaymentLike]) -> list[tuple[pendulum.Date, Decimal]]:
+    out = []
+    for r in repayments:
+        day, amount = (r.date, r.amount) if isinstance(r, Repayment) else (r[0], money(r[1]))
+        if amount <= 0:
+            raise BadInput(f"a repayment must be more than zero (got {amount})")
+        out.append((day, amount))
+    return out
+
+
+def _tranche_pieces(claim: RefundClaim, offset: int) -> list[tuple[pendulum.Date, Decimal]]:
+    """When each euro of the claim starts to bear interest: its tranche's date, but not before
+    the money was paid (money paid after the notice became ineffective is owed from its
+    payment). The first tranche is made of the latest payments (as :attr:`RefundClaim.parts`)."""
+    parts = list(reversed(claim.parts))
+    left = [p.amount for p in parts]
+    out: list[tuple[pendulum.Date, Decimal]] = []
+    i = 0
+    for t in sorted(claim.tranches, key=lambda t: t.seq):
+        rest = t.amount
+        while rest > 0 and i < len(parts):
+            if left[i] == 0:
+                i += 1
+                continue
+            take = min(rest, left[i])
+            out.append((max(t.effective_from, parts[i].paid_on).add(days=offset), take))
+            left[i] -= take
+            rest -= take
+        if rest > 0:  # more claimed than paid: cannot happen for a grant's own claim
+            out.append((t.effective_from.add(days=offset), rest))
+    return out
+
+
+def _balances(
+    pieces: Sequence[tuple[pendulum.Date, Decimal]],
+    repayments: Sequence[tuple[pendulum.Date, Decimal]],
+    until: pendulum.Date,
+) -> list[tuple[pendulum.Date, pendulum.Date, Decimal]]:
+    """The periods ``lo <= d < hi`` before ``until`` with one amount owed (more than zero).
+
+    On day ``d`` the amount owed is every piece that started by ``d`` less every repayment
+    paid by ``d`` (the repayment day bears no interest); a repayment before a piece starts is
+    credited against it when it does.
+    """
+    days = sorted({d for d, _ in pieces} | {d for d, _ in repayments})
+    days = [d for d in days if d < until]
+    out: list[tuple[pendulum.Date, pendulum.Date, Decimal]] = []
+    for i, lo in enumerate(days):
+        hi = days[i + 1] if i + 1 < len(days) else until
+        started = sum((a for d, a in pieces if d <= lo), ZERO)
+        repaid = sum((a for d, a in repayments if d <= lo), ZERO)
+        owed = max(ZERO, started - repaid)
+        if owed <= 0:
+            continue
+        if out and out[-1][2] == owed and out[-1][1] == lo:
+            out[-1] = (out[-1][0], hi, owed)
+        else:
+            out.append((lo, hi, owed))
+    return out
 
 
 def refund_interest(
@@ -429,44 +597,53 @@ def refund_interest(
     start_offset_days: int = 0,
     from_payouts: bool = False,
     day_count: DayCount = DayCount.ACT_365,
+    repayments: Iterable[RepaymentLike] = (),
 ) -> RefundInterest:
     """Interest on a refund claim (R-REFUND-INTEREST, § 49a Abs. 3 VwVfG).
 
     The claim bears ``margin`` percentage points above the base rate per year for the days
-    ``effective_from + start_offset_days <= d < until``: from the day the notice became
-    ineffective ("vom Eintritt der Unwirksamkeit an") until the day the money is paid back (or
-    the statement date). ``effective_from=None`` takes the claim's own date.
+    ``start <= d < until`` on what is still owed: from the day the notice became ineffective
+    ("vom Eintritt der Unwirksamkeit an") until the day the money is paid back (or the
+    statement date). ``repayments`` (dated amounts, e.g. :attr:`Grant.repayments`) reduce what
+    is owed from the day each was paid; that day bears no interest on the amount repaid.
 
-    ``from_payouts=True`` counts each part of the claim from its own payout instead (MPSC:
-    "ab dem Tag nach der Auszahlung": use it with ``start_offset_days=1``); it needs a
-    :class:`RefundClaim` with its parts.
+    Where the interest starts, with ``start_offset_days`` added:
+
+    * ``effective_from`` given: the whole claim from that day;
+    * ``effective_from=None`` and a :class:`RefundClaim`: each tranche from its own date (not
+      before the money was paid);
+    * ``from_payouts=True``: each part of the claim from its own payout instead (MPSC:
+      "ab dem Tag nach der Auszahlung": use it with ``start_offset_days=1``); it needs a
+      :class:`RefundClaim` with its parts.
     """
     if start_offset_days < 0:
         raise BadInput(f"the start offset must not be negative (got {start_offset_days} days)")
+    repaid = _repayments(repayments)
     if from_payouts:
         if not isinstance(claim, RefundClaim):
             raise BadInput("interest from each payout needs the refund claim with its payments")
-        lines = tuple(
-            interest(
-                part.amount,
-                part.paid_on.add(days=start_offset_days),
-                until,
-                table,
-                margin,
-                day_count=day_count,
+        amount = claim.amount
+        pieces = [(p.paid_on.add(days=start_offset_days), p.amount) for p in claim.parts]
+    elif isinstance(claim, RefundClaim) and effective_from is None and claim.tranches:
+        amount = claim.amount
+        pieces = _tranche_pieces(claim, start_offset_days)
+    else:
+        amount = claim.amount if isinstance(claim, RefundClaim) else money(claim)
+        start = effective_from
+        if start is None and isinstance(claim, RefundClaim):
+            start = claim.effective_from
+        if start is None:
+            raise BadInput(
+                "refund interest needs the day the notice became ineffective (effective_from)"
             )
-            for part in claim.parts
-        )
-        return RefundInterest(amount=claim.amount, until=until, lines=lines)
-    amount = claim.amount if isinstance(claim, RefundClaim) else money(claim)
-    start = effective_from
-    if start is None and isinstance(claim, RefundClaim):
-        start = claim.effective_from
-    if start is None:
-        raise BadInput(
-            "refund interest needs the day the notice became ineffective (effective_from)"
-        )
-    line = interest(
-        amount, start.add(days=start_offset_days), until, table, margin, day_count=day_count
+        pieces = [(start.add(days=start_offset_days), amount)]
+    lines = tuple(
+        interest(owed, lo, hi, table, margin, day_count=day_count)
+        for lo, hi, owed in _balances(pieces, repaid, until)
     )
-    return RefundInterest(amount=amount, until=until, lines=(line,))
+    return RefundInterest(
+        amount=amount,
+        until=until,
+        lines=lines,
+        repaid=sum((a for d, a in repaid if d < until), ZERO),
+    )

@@ -33,6 +33,7 @@ from grantflow.domain.commands import (
     Disburse,
     Extend,
     Propose,
+    Repay,
     Revoke,
     Submit,
 )
@@ -214,6 +215,7 @@ ROLES_FOR: Mapping[Event, frozenset[Role]] = {
     Event.REVOKE: frozenset({Role.APPROVER}),
     Event.DISBURSE: frozenset({Role.FINANCE}),
     Event.SUBMIT: frozenset({Role.CLERK}),
+    Event.REPAY: frozenset({Role.FINANCE}),
 }
 """Which roles may fire each event (GF-ROLE). Auditors and admins fire none."""
 
@@ -330,6 +332,36 @@ class PeriodRule(Rule):
         return None
 
 
+@attrs.frozen(kw_only=True)
+class RefundBalanceRule(Rule):
+    """A repayment is at most what is still owed of the refund claim (R-REFUND)."""
+
+    kind = "refund-balance"
+    default_events = frozenset({Event.REPAY})
+
+    def check(self, ctx: RuleContext) -> Outcome | None:
+        cmd = ctx.command
+        if not isinstance(cmd, Repay):
+            return None
+        g = ctx.grant
+        owed = g.refund_outstanding
+        if owed <= 0:
+            return fail(
+                f"grant {g.id} owes nothing back (refund claim {eur(g.refund_claim)}, repaid "
+                f"{eur(g.repaid_amount)}), so a repayment of {eur(cmd.amount)} cannot be booked "
+                f"against it (R-REFUND)"
+            )
+        if cmd.amount > owed:
+            return fail(
+                f"a repayment of {eur(cmd.amount)} is more than the {eur(owed)} still owed "
+                f"(refund claim {eur(g.refund_claim)}, repaid {eur(g.repaid_amount)}; R-REFUND)"
+            )
+        return ok(
+            f"{eur(cmd.amount)} of the {eur(owed)} still owed; {eur(owed - cmd.amount)} "
+            f"remains (R-REFUND)"
+        )
+
+
 CORE_RULES: tuple[Rule, ...] = (
     RoleRule(id="GF-ROLE", citation=CORE, events=RoleRule.default_events),
     FourEyesRule(id="GF-FOUR-EYES", citation=CORE, events=FourEyesRule.default_events),
@@ -345,6 +377,11 @@ CORE_RULES: tuple[Rule, ...] = (
         events=CeilingRule.default_events,
     ),
     PeriodRule(id="GF-PERIOD", citation=CORE, events=PeriodRule.default_events),
+    RefundBalanceRule(
+        id="GF-REFUND-BALANCE",
+        citation=CORE + "; R-REFUND, § 49a Abs. 1 VwVfG: what is owed is the refund claim",
+        events=RefundBalanceRule.default_events,
+    ),
 )
 
 

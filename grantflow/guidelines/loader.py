@@ -16,6 +16,7 @@ import hashlib
 import json
 import tomllib
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,17 +24,23 @@ from typing import Any
 from grantflow.domain.guideline import (
     Call,
     FocusArea,
+    InterestStart,
+    InterestTerms,
+    InterimInterestTerms,
     KnownApplicant,
     Phase,
     Program,
     ProgramVersion,
+    RefundInterestTerms,
     Region,
     _fold,
 )
+from grantflow.domain.interest import DayCount
 from grantflow.domain.model import ApplicantKind, Event, FinancingType, Severity
 from grantflow.domain.params import Reader
-from grantflow.domain.rules import Rule
-from grantflow.errors import GuidelineError, GuidelineProblem, NotFound
+from grantflow.domain.refunds import DRAWDOWN_WINDOW_MONTHS
+from grantflow.domain.rules import DrawdownWindowRule, Rule
+from grantflow.errors import MISSING, GuidelineError, GuidelineProblem, NotFound
 from grantflow.plugins import rule_kinds
 
 SCHEMA = 1
@@ -52,6 +59,10 @@ _KINDS = {k.value: k for k in ApplicantKind}
 _SEVERITIES = {s.value: s for s in Severity}
 _EVENTS = {e.value: e for e in Event}
 _FINANCING = {f.value: f for f in FinancingType}
+_DAY_COUNTS = {d.value: d for d in DayCount}
+_REFUND_STARTS = {s.value: s for s in InterestStart}
+_INTERIM_STARTS = {s.value: s for s in (InterestStart.PAYOUT, InterestStart.DAY_AFTER_PAYOUT)}
+_CONFIDENCE = {"H": "H", "M": "M", "L": "L"}
 
 
 def builtin_path(name: str) -> Path:
@@ -302,8 +313,9 @@ def parse_version(
                         "with its kind",
                     )
     rules = _rules(r)
+    interest = _interest(r, rules)
     r.unknown_keys()
-    if len(problems) > before:
+    if len(problems) > before or interest is None:
         return None
     assert version and effective_from and title and source and budget is not None
     assert funds_from and funds_until
@@ -326,6 +338,7 @@ def parse_version(
         phases=tuple(phases),
         applicants=tuple(known),
         rules=tuple(rules),
+        interest=interest,
         notes=notes,
         document=_jsonable(raw),
         content_hash=document_hash(raw),
@@ -462,6 +475,105 @@ def _rules(r: Reader) -> list[Rule]:
         if rule is not None and enabled is not False:  # a switched-off rule is still validated
             rules.append(rule)
     return rules
+
+
+def _margin(r: Reader) -> Decimal | None:
+    """``margin_points``: percentage points above the base rate, "5" or 5 (``None``: absent or
+    not valid, which is then a problem)."""
+    expected = (
+        "percentage points above the base rate, 0 to 100 with at most two decimals, as a "
+        'string such as "5"'
+    )
+    raw = r._get("margin_points", False, expected)
+    if raw is MISSING:
+        return None
+    value = None
+    if isinstance(raw, str | int) and not isinstance(raw, bool):
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            value = None
+    if value is None or not value.is_finite() or not 0 <= value <= 100 or value != round(value, 2):
+        r.problem("margin_points", raw, expected)
+        return None
+    return value
+
+
+def _interest_common(r: Reader, default_id: str) -> dict[str, Any] | None:
+    """The fields both interest tables have; ``None`` if the id is not a catalog id."""
+    rule_id = r.text("id", required=False) or default_id
+    if not rule_id.startswith("R-"):
+        r.problem("id", rule_id, "a catalog id (R-...) such as " + default_id)
+        return None
+    citation = r.text("citation")
+    values = {
+        "rule_id": rule_id,
+        "citation": citation,
+        "confidence": r.choice("confidence", _CONFIDENCE, required=False),
+        "assumed": bool(r.boolean("assumed")),
+        "note": r.text("note", required=False),
+    }
+    return values if citation else None
+
+
+def _interest(r: Reader, rules: list[Rule]) -> InterestTerms | None:
+    """``[versions.interest]``: refund and interim interest parameters (statutory defaults)."""
+    window_rule = next((x for x in rules if isinstance(x, DrawdownWindowRule)), None)
+    window = window_rule.months if window_rule else DRAWDOWN_WINDOW_MONTHS
+    table = r.sub("interest", required=False)
+    if table is None:
+        if r.has("interest"):
+            return None  # not a table: reported by sub()
+        return InterestTerms(interim=InterimInterestTerms(window_months=window))
+    before = len(r.problems)
+    day_count = table.choice("day_count", _DAY_COUNTS, required=False) or DayCount.ACT_365
+    day_count_assumed = bool(table.boolean("day_count_assumed"))
+    table.text("note", required=False)
+    refund = RefundInterestTerms()
+    sub = table.sub("refund", required=False)
+    if sub is not None:
+        common = _interest_common(sub, "R-REFUND-INTEREST")
+        margin = _margin(sub)
+        starts = sub.choice("starts", _REFUND_STARTS, required=False)
+        sub.unknown_keys()
+        if common is not None:
+            refund = RefundInterestTerms(
+                **common,
+                margin=margin if margin is not None else refund.margin,
+                starts=starts or refund.starts,
+            )
+    interim = InterimInterestTerms(window_months=window)
+    sub = table.sub("interim", required=False)
+    if sub is not None:
+        common = _interest_common(sub, "R-INTERIM-INTEREST")
+        margin = _margin(sub)
+        starts = sub.choice("starts", _INTERIM_STARTS, required=False)
+        months = sub.integer("window_months", required=False, minimum=1)
+        if months is not None and window_rule is not None and months != window_rule.months:
+            sub.problem(
+                "window_months",
+                months,
+                f"the drawdown window of rule {window_rule.id} ({window_rule.months} months): "
+                f"money counts as used late after the window it was drawn for",
+            )
+        sub.unknown_keys()
+        if common is not None:
+            interim = InterimInterestTerms(
+                **common,
+                margin=margin if margin is not None else interim.margin,
+                window_months=months or window,
+                starts=starts or interim.starts,
+            )
+    table.unknown_keys()
+    if len(r.problems) > before:
+        return None
+    return InterestTerms(
+        day_count=day_count,
+        day_count_assumed=day_count_assumed,
+        refund=refund,
+        interim=interim,
+        declared=True,
+    )
 
 
 def version_from_document(

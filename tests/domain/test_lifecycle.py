@@ -20,6 +20,7 @@ from grantflow.domain.commands import (
     Extend,
     Propose,
     Reject,
+    Repay,
     Revoke,
     Start,
     Submit,
@@ -69,6 +70,7 @@ ACTOR_FOR: dict[Event, Actor] = {
     Event.START: CLERK,
     Event.WITHDRAW: CLERK,
     Event.DISBURSE: FINANCE,
+    Event.REPAY: FINANCE,
     Event.SUBMIT: CLERK,
     **dict.fromkeys(
         (Event.APPROVE, Event.REJECT, Event.EXTEND, Event.AMEND, Event.CLOSE, Event.REVOKE),
@@ -209,6 +211,8 @@ def next_command(event: Event, grant: Grant) -> Command:
         return Close(date=day, final_costs=grant.eligible_costs)
     if event is Event.SUBMIT:
         return Submit(date=day, document=Document.INTERIM_PROOF)
+    if event is Event.REPAY:  # refused by GF-REFUND-BALANCE where nothing is owed
+        return Repay(date=day, amount=grant.refund_outstanding or Decimal("1000.00"))
     assert event is Event.REVOKE
     return Revoke(date=day, notice_number="DMR-W-2", reason="Auflagen nicht erfüllt")
 
@@ -228,6 +232,7 @@ def test_the_lifecycle_table_is_the_documented_one() -> None:
         Event.CLOSE: ({R, E}, State.CLOSED),
         Event.REVOKE: ({A, R, E, C}, State.REVOKED),
         Event.SUBMIT: ({A, R, E}, None),
+        Event.REPAY: ({R, E, C, "revoked"}, None),
     }
     assert {s.event: (set(s.sources), s.dest) for s in LIFECYCLE} == documented
     assert len(LIFECYCLE) == len(Event)
@@ -241,6 +246,13 @@ def test_every_event_from_every_state(ledger: InMemoryLedger, event: Event, stat
     cmd = next_command(event, grant)
     actor = ACTOR_FOR[event]
     version = PROGRAM.version_at(cmd.date)
+    if state.value in line.sources and event is Event.REPAY and not grant.refund_outstanding:
+        # the lifecycle allows it, the rules refuse it: nothing is owed (none of the grants
+        # here was paid; repayments are tested in tests/domain/test_repayments.py)
+        with pytest.raises(RuleViolation) as nothing_owed:
+            decide(grant, cmd, actor=actor, version=version, recorded_at=NOW)
+        assert nothing_owed.value.rule_ids == ("GF-REFUND-BALANCE",)
+        return
     if state.value in line.sources:
         record = decide(grant, cmd, actor=actor, version=version, recorded_at=NOW)
         after = apply(grant, record)

@@ -20,6 +20,7 @@ from grantflow.domain.commands import (
     Extend,
     Propose,
     Reject,
+    Repay,
     Revoke,
     Start,
     Withdraw,
@@ -191,6 +192,43 @@ def test_gf_period_refuses() -> None:
     assert verdict_of(refusal, "GF-PERIOD").message == (
         "the extension until 2020-11-30 does not go beyond the current end of the funding "
         "period 2020-12-31"
+    )
+
+
+def _revoked_after_paying(paid: Decimal) -> Case:
+    case = dmr_paid(paid)
+    case.do(
+        Revoke(date=day("2020-02-03"), notice_number="DMR-OWL-W", reason="Zweck entfallen"),
+        ANTON,
+    )
+    return case
+
+
+def test_gf_refund_balance_passes() -> None:
+    """Paid 300,000.00, revoked for the past: 300,000.00 owed; 120,000.00 paid back."""
+    case = _revoked_after_paying(Decimal("300000.00"))
+    record = case.do(Repay(date=day("2020-03-02"), amount=Decimal("120000.00")), FINN)
+    assert verdict_of(record, "GF-REFUND-BALANCE").message == (
+        "120,000.00 EUR of the 300,000.00 EUR still owed; 180,000.00 EUR remains (R-REFUND)"
+    )
+    assert case.current.refund_outstanding == Decimal("180000.00")
+
+
+def test_gf_refund_balance_refuses() -> None:
+    """More than is still owed, and anything where nothing is owed, is refused."""
+    case = _revoked_after_paying(Decimal("300000.00"))
+    case.do(Repay(date=day("2020-03-02"), amount=Decimal("120000.00")), FINN)
+    refusal = case.refused(Repay(date=day("2020-03-09"), amount=Decimal("180000.01")), FINN)
+    assert refusal.rule_ids == ("GF-REFUND-BALANCE",)
+    assert verdict_of(refusal, "GF-REFUND-BALANCE").message == (
+        "a repayment of 180,000.01 EUR is more than the 180,000.00 EUR still owed (refund "
+        "claim 300,000.00 EUR, repaid 120,000.00 EUR; R-REFUND)"
+    )
+    owes_nothing = dmr_paid(Decimal("300000.00"))  # running, within the grant
+    refusal = owes_nothing.refused(Repay(date=day("2020-03-02"), amount=Decimal("1.00")), FINN)
+    assert verdict_of(refusal, "GF-REFUND-BALANCE").message == (
+        "grant G-1 owes nothing back (refund claim 0.00 EUR, repaid 0.00 EUR), so a repayment "
+        "of 1.00 EUR cannot be booked against it (R-REFUND)"
     )
 
 

@@ -53,6 +53,7 @@ WEIGHTED = (
     *(Event.CLOSE,) * 3,
     *(Event.SUBMIT,) * 2,
     Event.REVOKE,
+    *(Event.REPAY,) * 2,
     Event.REJECT,
     Event.WITHDRAW,
 )
@@ -211,6 +212,17 @@ class LedgerMachine(RuleBasedStateMachine):
                 SEEN["amended below payments"] += 1
                 assert any(a.event is Event.AMEND for a in g.amendments), g.id
                 assert g.refund_claim >= g.disbursed_amount - g.approved_amount, g.id
+
+    @invariant()
+    def the_claim_is_its_tranches_and_repayments_stay_within_it(self) -> None:
+        for g in self.ledger.grants():
+            assert sum((t.amount for t in g.claim_tranches), ZERO) == g.refund_claim, g.id
+            assert all(t.amount > 0 for t in g.claim_tranches), g.id
+            assert g.refund_outstanding == max(ZERO, g.refund_claim - g.repaid_amount), g.id
+            if g.repayments:
+                SEEN["repaid"] += 1
+                if g.refund_outstanding == 0:
+                    SEEN["repaid in full"] += 1
 
     @invariant()
     def commitments_stay_within_budget_and_envelopes(self) -> None:

@@ -42,6 +42,7 @@ EVENTS = (
     *(Event.SUBMIT,) * 2,
     *(Event.CLOSE,) * 2,
     Event.REVOKE,
+    Event.REPAY,
     Event.REJECT,
     Event.WITHDRAW,
 )
