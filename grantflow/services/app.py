@@ -47,6 +47,7 @@ from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.lifecycle import Evaluation
 from grantflow.domain.model import Actor, Event, Grant, Role, State, TransitionRecord
 from grantflow.domain.rules import BUILTIN_KINDS, BudgetRule, Exposure
+from grantflow.domain.statement import MoneyStatement, money_statement
 from grantflow.errors import (
     BadInput,
     GrantflowError,
@@ -55,6 +56,7 @@ from grantflow.errors import (
     Refused,
 )
 from grantflow.guidelines import loader
+from grantflow.rates import load_base_rates
 from grantflow.services import reports
 from grantflow.services.results import Checkpoint, LoadResult, LogEntry
 from grantflow.store import mapping, schema
@@ -590,6 +592,37 @@ class Grantflow:
         """The grants matching every filter given, by id."""
         wanted = _enum(State, state, "state") if state is not None else None
         return self._read(lambda store: store.grants(program=program, state=wanted, region=region))
+
+    def money(self, grant_id: str, *, as_of: pendulum.Date | None = None) -> MoneyStatement:
+        """The grant's money at the end of ``as_of`` (default today, Europe/Berlin): approved,
+        paid, used, the refund claim with its tranches, the repayments, what is still owed,
+        and refund and interim interest up to that day with every period's days, rate and
+        amount (:func:`grantflow.domain.statement.money_statement`).
+
+        The interest terms are those of the guideline version the grant was approved under
+        (the version in force on its notice's date; on its application's date before a
+        notice): ``[versions.interest]`` of the guideline file. Raises NotFound (also if the
+        grant did not exist yet on ``as_of``), and BadInput for interest on days the base-rate
+        table does not cover.
+        """
+        day = as_of or pendulum.today("Europe/Berlin").date()
+
+        def op(store: Store) -> MoneyStatement:
+            grant = store.grant(grant_id)
+            if grant.last_business_date > day:
+                records = store.records(grant_id)
+                then = lifecycle.replay_as_of(records, day)
+                if then is None:
+                    raise NotFound(
+                        f"grant {grant_id} did not exist yet on {day.isoformat()} (proposed "
+                        f"{records[0].business_date.isoformat()})"
+                    )
+                grant = then
+            governed = grant.notice.date if grant.notice else grant.received_on
+            version = self._version(store, store.version_in_force(grant.program_id, governed))
+            return money_statement(grant, version, day, load_base_rates())
+
+        return self._read(op)
 
     def records(self, grant_id: str) -> list[TransitionRecord]:
         """The grant's transition records in order. Raises NotFound."""
