@@ -261,6 +261,14 @@ def money(ctx: click.Context, grant_id: str, as_of: pendulum.Date | None) -> Non
             right=("amount", "days", "base rate", "rate", "divisor", "interest"),
         )
         out.line(f"source: {t.interim.citation}")
+        never = sum((ln.amount for ln in interim.lines if ln.used_on is None), Decimal(0))
+        if never:
+            out.line(
+                f"{eur(never)} paid was not reported as used by {day(m.interim_until)}: without "
+                f"spending reports (grantflow submit --document spending-report) grantflow "
+                f"cannot tell when money was used and counts it as unused; the authority "
+                f"decides whether to claim interim interest"
+            )
     if not m.verified:
         out.line(
             "* uses a base rate not verified against the Bundesbank (see docs/explanation/money.md)"

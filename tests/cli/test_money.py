@@ -158,6 +158,9 @@ def test_revoke_for_the_future_keeps_what_was_paid(setup: Run, db: Path) -> None
     assert doc["interim_interest"]["interest"] == "7348.27"
     assert doc["interim_interest"]["lines"][0]["days"] == 217
     assert doc["interim_interest"]["until"] == "2020-02-03"
+    human = setup("money", gid, "--as-of", "2020-02-03").stdout
+    assert "| interim interest to 03.02.2020 |   7.348,27 EUR |" in human
+    assert "300.000,00 EUR paid was not reported as used by 03.02.2020" in human
     r = setup("disburse", gid, "--amount", "1000", "--date", "2020-03-02", actor="fiona")
     assert r.exit_code == 1  # revoked: no more payments
 
