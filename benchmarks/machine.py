@@ -1,16 +1,17 @@
 """The shared ``transitions`` Machine against one Machine per grant, per grant.
 
-grantflow runs every step through ONE module-level Machine built from ``LIFECYCLE``: a step adds a
-token for the grant, fires the event and removes the token (``lifecycle._fire``, used by
-``lifecycle.check``). The alternative is to build a ``transitions.Machine`` for each grant from
-the same ``LIFECYCLE`` data and fire the event on it. This module measures, per grant:
+grantflow runs every step through ONE module-level Machine built from ``LIFECYCLE``: a step fires
+the machine's event for a token holding the grant's state, without attaching the token to the
+machine (``lifecycle._fire``, used by ``lifecycle.check``). The alternative is to build a
+``transitions.Machine`` for each grant from the same ``LIFECYCLE`` data and fire the event on it.
+This module measures, per grant:
 
 * time: the machine alone (a condition that allows everything), and a whole ``lifecycle.check``
   with every rule of the packaged NRW guideline, once with the shared machine and once with a
   Machine built per grant (``lifecycle._fire`` swapped for the per-grant variant);
-* memory (tracemalloc): bytes still allocated per grant when N grants are attached at once
-  (a long-lived Machine per grant, or N tokens on one shared Machine), and the allocation peak
-  of a single step.
+* memory (tracemalloc): bytes still allocated per grant when N grants are held at once
+  (a long-lived Machine per grant, or N tokens next to the one shared Machine, which keeps
+  nothing of them), and the allocation peak of a single step.
 
 Run it with ``python -m benchmarks.machine [--grants N] [--repeat R]``. Absolute numbers depend on
 the machine; compare the ratios (``../shared/perf-floors.md`` section 2 has the floor).
@@ -211,10 +212,8 @@ def step_peak_bytes(work: Callable[[], object], steps: int = 200) -> float:
 
 
 def attach_shared(n: int) -> list[object]:
-    machine = lifecycle.build_machine()
-    tokens = [_Token(State.RUNNING.value, allow_all) for _ in range(n)]
-    machine.add_model(tokens, initial=State.RUNNING.value)
-    return [machine, tokens]
+    """N grants on the shared machine: N tokens; the machine holds none of them."""
+    return [_Token(State.RUNNING.value, allow_all) for _ in range(n)]
 
 
 def attach_per_grant(n: int) -> list[object]:
@@ -280,7 +279,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{len(STATES)} states, {len(LIFECYCLE)} triggers; "
         f"{n} grants x {reps} runs per case\n"
     )
-    print("Time per grant (µs): add_model → trigger → remove_model vs Machine(...) + trigger")
+    print("Time per grant (µs): shared machine's event for a token vs Machine(...) + trigger")
     print()
     print(
         "| case | shared median | shared min | per-grant median | per-grant min "
@@ -299,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
     held_shared = retained_bytes(attach_shared, n, 3)
     held_own = retained_bytes(attach_per_grant, n, 3)
     print(
-        f"| retained while {n} grants are attached at once | {held_shared:,.0f} "
+        f"| retained while {n} grants are held at once | {held_shared:,.0f} "
         f"| {held_own:,.0f} | {held_own / held_shared:.1f}× |"
     )
     peak_shared = step_peak_bytes(shared_fire("running", Event.DISBURSE))
