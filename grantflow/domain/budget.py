@@ -114,7 +114,16 @@ class BudgetFigures:
 
     def values(self) -> tuple[int | Decimal, ...]:
         """The figures in field order (the order of the ``budget_days`` columns)."""
-        return attrs.astuple(self, recurse=False)
+        return (
+            self.grants,
+            self.committed,
+            self.disbursed,
+            self.refunds,
+            self.private,
+            self.total_volume,
+            self.notices,
+            self.notice_amount,
+        )
 
 
 NOTHING = BudgetFigures()
@@ -151,12 +160,18 @@ def deltas(before: Grant | None, after: Grant) -> list[tuple[BudgetKey, BudgetFi
     Each side counts under its own key, so a grant whose region changed moves its figures from
     the old region to the new one.
     """
+    return _deltas(before, figures(before), after, figures(after))
+
+
+def _deltas(
+    before: Grant | None, was: BudgetFigures, after: Grant, now: BudgetFigures
+) -> list[tuple[BudgetKey, BudgetFigures]]:
     new_key = key(after)
     if before is None or key(before) == new_key:
-        change = figures(after) - figures(before)
+        change = now - was
         return [(new_key, change)] if change else []
-    out = [(key(before), -figures(before)), (new_key, figures(after))]
-    return sorted(((k, f) for k, f in out if f), key=lambda kf: attrs.astuple(kf[0], recurse=False))
+    out = [(key(before), -was), (new_key, now)]
+    return sorted(((k, f) for k, f in out if f), key=lambda kf: attrs.astuple(kf[0]))
 
 
 def day_deltas(
@@ -167,11 +182,14 @@ def day_deltas(
     grant (:func:`grantflow.domain.lifecycle.apply`; only one grant is held at a time) and
     yields what :func:`deltas` says about each step."""
     grant: Grant | None = None
+    was = NOTHING
     for record in records:
         before = grant if grant is not None and grant.id == record.grant_id else None
         grant = apply(before, record)
-        for k, change in deltas(before, grant):
+        now = figures(grant)
+        for k, change in _deltas(before, was if before is not None else NOTHING, grant, now):
             yield record.business_date, k, change
+        was = now
 
 
 __all__ = [

@@ -184,7 +184,8 @@ class TransitionColumns(_Row):
     guideline_id: Mapped[str] = mapped_column(String(ID))
     guideline_version: Mapped[str] = mapped_column(String(ID))
     committed_amount: Mapped[Decimal] = mapped_column(Money())
-    """The grant's commitment after this step (budget sums at a past date)."""
+    """The grant's commitment after this step (derived: the replay of the records gives it
+    again; the budget sums read ``budget_days``)."""
     prev_hash: Mapped[str] = mapped_column(String(HASH))
     """The hash of the grant's previous record (64 zeros for ``seq`` 1)."""
     hash: Mapped[str] = mapped_column(String(HASH))

@@ -651,6 +651,7 @@ class Store:
         computed from the transition log: each grant's records replayed in order, streamed
         grant by grant, every step's change summed per day and key (zero sums left out)."""
         T = self.m.Transition
+        # what apply() reads of a record: not its recording time, reason or verdicts
         stmt = select(
             T.grant_id,
             T.seq,
@@ -658,7 +659,6 @@ class Store:
             T.from_state,
             T.to_state,
             T.business_date,
-            T.recorded_at,
             T.actor,
             T.data,
             T.guideline_id,
@@ -668,7 +668,8 @@ class Store:
             stmt = stmt.where(T.guideline_id == program_id)
         result = self.conn.execute(stmt.execution_options(yield_per=batch))
         records = (
-            mapping.record_from_values(**row, reason="", verdicts=()) for row in result.mappings()
+            mapping.record_from_values(**row, recorded_at=_UNREAD, reason="", verdicts=())
+            for row in result.mappings()
         )
         sums: dict[tuple[pendulum.Date, budget.BudgetKey], budget.BudgetFigures] = {}
         for day, k, change in budget.day_deltas(records):
@@ -1080,6 +1081,9 @@ class Store:
         ).scalar_one_or_none()
         return found
 
+
+_UNREAD = pendulum.datetime(1970, 1, 1, tz="UTC")
+"""The recording time of records replayed for the budget days (which it does not change)."""
 
 BUDGET_KEY = ("program_id", "day", "region", "focus", "call")
 """The key columns of ``budget_days``."""
