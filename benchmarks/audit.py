@@ -45,23 +45,13 @@ from typing import Any
 
 import pendulum
 
+from benchmarks._template import life, set_up, template
 from grantflow.audit import chain, entries
-from grantflow.domain.commands import (
-    Approve,
-    Close,
-    Disburse,
-    Extend,
-    Propose,
-    Start,
-    Submit,
-)
-from grantflow.domain.model import Document, Role
+from grantflow.domain.commands import Disburse
 from grantflow.errors import Refused
 from grantflow.services import Grantflow
 
-NRW = "nrw-digitale-modellregionen"
 GENESIS = "0" * 64  # the floor's own copy: it uses nothing of grantflow
-ATTESTATIONS = frozenset({"it-standards", "portal-interop", "transferability", "ozg", "free-reuse"})
 COLUMNS = (
     "grant_id",
     "seq",
@@ -83,53 +73,31 @@ COLUMNS = (
 
 
 def _template(app: Grantflow, per_grant: int) -> str:
-    """One grant through the real service, ``per_grant`` records (at least 3)."""
-    app.init("ada")
-    for name, role in (("carla", Role.CLERK), ("anton", Role.APPROVER), ("fiona", Role.FINANCE)):
-        app.add_actor(name, [role], by="ada")
-    app.load_program(NRW, by="ada")
-    version = app.program(NRW).latest
-    d = pendulum.Date
-    g = app.propose(
-        Propose(
-            date=d(2019, 1, 10),
-            program_id=NRW,
-            title="Digitales Bürgerbüro – Vorlage",
-            applicant=version.applicant("Stadt Soest"),
-            region="soest",
-            focus="e-government",
-            eligible_costs=Decimal("1000000"),
-            requested_amount=Decimal("800000"),
-            start=d(2019, 4, 1),
-            end=d(2021, 6, 30),
-            attestations=ATTESTATIONS,
-        ),
-        actor="carla",
+    """One grant through the real service, ``per_grant`` records (at least 3): the application,
+    the notice, the start, payouts every two months with their spending reports, an extension,
+    the proof of use and the final notice, cut off after ``per_grant`` records; then a refused
+    attempt."""
+    version = set_up(app)
+    pairs = max(0, -(-(per_grant - 5) // 2))  # payouts (with their reports) to fill the records
+    steps = life(
+        payouts=pairs,
+        payout=Decimal("20000"),
+        every_months=2,
+        notice="BR-0001/2019",
+        amendment="Ä-1",
+        close=Decimal("1000000"),
+    )[: per_grant - 1]
+    gid = template(
+        app,
+        version,
+        steps,
+        title="Digitales Bürgerbüro – Vorlage",
+        eligible=Decimal("1000000"),
+        requested=Decimal("800000"),
     )
-    steps: list[tuple[Any, str]] = [
-        (Approve(date=d(2019, 3, 1), notice_number="BR-0001/2019"), "anton"),
-        (Start(date=d(2019, 4, 1)), "carla"),
-    ]
-    paid = d(2019, 4, 2)
-    while len(steps) < per_grant - 3:
-        steps.append((Disburse(date=paid, amount=Decimal("20000")), "fiona"))
-        report = Submit(
-            date=paid.add(days=20), document=Document.SPENDING_REPORT, amount=Decimal("20000")
-        )
-        steps.append((report, "carla"))
-        paid = paid.add(months=2)
-    until = d(2022, 6, 30)
-    steps.append(
-        (Extend(date=d(2021, 9, 1), until=until, notice_number="Ä-1", requested_on=d(2021, 6, 1)),
-         "anton")
-    )  # fmt: skip
-    steps.append((Submit(date=d(2022, 8, 1), document=Document.PROOF_OF_USE), "carla"))
-    steps.append((Close(date=d(2022, 9, 1), final_costs=Decimal("1000000")), "anton"))
-    for cmd, actor in steps[: per_grant - 1]:
-        app.act(g.id, cmd, actor=actor)
     with contextlib.suppress(Refused):  # a refused attempt: the refused chain is verified too
-        app.act(g.id, Disburse(date=d(2023, 1, 2), amount=Decimal("1")), actor="carla")
-    return g.id
+        app.act(gid, Disburse(date=pendulum.Date(2023, 1, 2), amount=Decimal("1")), actor="carla")
+    return gid
 
 
 def build(path: Path, records: int, per_grant: int) -> dict[str, Any]:

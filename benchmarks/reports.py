@@ -1,12 +1,17 @@
 """``report budget`` and ``due`` at scale, next to the floor measured in the same run.
 
-    python -m benchmarks.reports [--grants 100000] [--repeat 5]
+    python -m benchmarks.reports [--grants 100000] [--repeat 5] [--keep PATH]
 
 Builds a SQLite file with ``grants`` grants of the NRW program and ten transition records each
-(1,000,000 records for the default 100,000 grants): one grant is taken through the real service
-(propose, approve, start, three payouts with their spending reports, an extension), and its rows
-are copied with bare ``sqlite3`` ``executemany`` for the others, with regions and funding
-periods varied and four in five grants closed, as in a program that has run for years.
+(1,000,000 records for the default 100,000 grants). Two grants are taken through the real
+service (``benchmarks._template``): one closed after its proof of use with lower final costs
+(so it owes a refund), one still running after an extension. Their rows are copied with bare
+``sqlite3`` ``executemany`` for the others, four in five from the closed one: each copy in one
+of the five regions and two focus areas, and with every date of its rows and documents moved,
+the closed ones by up to 300 days, the running ones so that their funding periods end over the
+four years after 2023-11 -- a program that has run for years, with steps on some 2,000
+business days. The budget days of the copies are then rebuilt from the copied log by the code
+migration 0004 runs (``Store.rebuild_budget_days``, timed), and checked against the grant rows.
 
 Then it times, median of ``repeat`` runs:
 
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sqlite3
 import statistics
 import sys
@@ -34,123 +40,133 @@ from typing import Any
 
 import pendulum
 
-from grantflow.demo import ATTESTATIONS
-from grantflow.domain.commands import Approve, Disburse, Extend, Propose, Start, Submit
-from grantflow.domain.model import Document, Role
+from benchmarks._template import FOCUS, NRW, REGIONS, life, set_up, template
 from grantflow.services import Grantflow, reports
 
-NRW = "nrw-digitale-modellregionen"
-REGIONS = ("aachen", "gelsenkirchen", "owl", "soest", "wuppertal")
+ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _template(app: Grantflow) -> str:
-    app.init("ada")
-    for name, role in (("carla", Role.CLERK), ("anton", Role.APPROVER), ("fiona", Role.FINANCE)):
-        app.add_actor(name, [role], by="ada")
-    app.load_program(NRW, by="ada")
-    version = app.program(NRW).latest
-    d = pendulum.Date
-    g = app.propose(
-        Propose(
-            date=d(2019, 1, 10),
-            program_id=NRW,
-            title="Vorlage",
-            applicant=version.applicant("Stadt Soest"),
-            region="soest",
-            focus="e-government",
-            eligible_costs=Decimal("100000"),
-            requested_amount=Decimal("80000"),
-            start=d(2019, 4, 1),
-            end=d(2021, 6, 30),
-            attestations=ATTESTATIONS,
-        ),
-        actor="carla",
+def _templates(app: Grantflow) -> dict[str, str]:
+    """The two template grants, by kind: ``closed`` and ``running``."""
+    version = set_up(app)
+    amounts: dict[str, Any] = {
+        "eligible": Decimal("100000"),
+        "requested": Decimal("80000"),
+        "title": "Vorlage",
+    }
+    running = life(payouts=3, payout=Decimal("20000"), every_months=4, notice="N", amendment="Ä")
+    # paid 40,000; final costs 45,000 make the grant 36,000 (80 %): 4,000 are owed back
+    closed = life(
+        payouts=2,
+        payout=Decimal("20000"),
+        every_months=4,
+        notice="N",
+        amendment="Ä",
+        close=Decimal("45000"),
     )
-    app.act(g.id, Approve(date=d(2019, 3, 1), notice_number="N"), actor="anton")
-    app.act(g.id, Start(date=d(2019, 4, 1)), actor="carla")
-    for month in (4, 8, 12):
-        paid = d(2019, month, 2)
-        app.act(g.id, Disburse(date=paid, amount=Decimal("20000")), actor="fiona")
-        report = Submit(
-            date=paid.add(days=20), document=Document.SPENDING_REPORT, amount=Decimal("20000")
-        )
-        app.act(g.id, report, actor="carla")
-    app.act(
-        g.id,
-        Extend(
-            date=d(2021, 9, 1), until=d(2022, 6, 30), notice_number="Ä", requested_on=d(2021, 6, 1)
-        ),
-        actor="anton",
-    )
-    return g.id
+    return {
+        "running": template(app, version, running, **amounts),
+        "closed": template(app, version, closed, **amounts),
+    }
 
 
-def _clone(path: Path, template: str, n: int) -> None:
+def _shifted(value: Any, days: int) -> Any:
+    """``value`` with every ISO date in it (in JSON too) moved by ``days``."""
+    if isinstance(value, str) and ISO_DAY.match(value):
+        return pendulum.Date.fromisoformat(value).add(days=days).isoformat()
+    if isinstance(value, dict):
+        return {k: _shifted(v, days) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shifted(v, days) for v in value]
+    return value
+
+
+Rows = dict[str, tuple[list[str], list[tuple[Any, ...]]]]
+"""table -> (column names, rows) of one grant."""
+
+
+def _variant(rows: Rows, days: int, region: str, focus: str) -> dict[str, list[list[Any]]]:
+    """A grant's rows with every date moved by ``days`` and its region and focus set (in the
+    columns, the snapshot and the application's record), without the generated ``id``s."""
+    out: dict[str, list[list[Any]]] = {}
+    for table, (cols, trows) in rows.items():
+        out[table] = []
+        for r in trows:
+            values = dict(zip(cols, r, strict=True))
+            for col, v in values.items():
+                if col in ("data", "snapshot"):
+                    doc = _shifted(json.loads(v), days)
+                    if col == "snapshot" or values.get("event") == "propose":
+                        doc.update(region=region, focus=focus)
+                    values[col] = json.dumps(doc)
+                elif col in ("region", "focus") and table == "grants":
+                    values[col] = region if col == "region" else focus
+                else:
+                    values[col] = _shifted(v, days)
+            out[table].append([values[c] for c in _columns(table, cols)])
+    return out
+
+
+def _columns(table: str, cols: list[str]) -> list[str]:
+    """The columns a copy writes (all but a generated ``id``)."""
+    return [c for c in cols if c != "id" or table == "grants"]
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _clone(path: Path, templates: dict[str, str], n: int) -> None:
     con = sqlite3.connect(path)
     con.execute("PRAGMA synchronous = OFF")
-    tables = {r[0] for r in con.execute("select name from sqlite_master where type='table'")}
     for trig in [r[0] for r in con.execute("select name from sqlite_master where type='trigger'")]:
         con.execute(f'drop trigger "{trig}"')  # bulk set-up only; the benchmark does not write
 
-    def rows(table: str, key: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        cur = con.execute(f'select * from "{table}" where {key} = ?', (template,))
+    def rows(table: str, gid: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        key = "id" if table == "grants" else "grant_id"
+        cur = con.execute(f'select * from "{table}" where {key} = ? order by id', (gid,))
         return [c[0] for c in cur.description], cur.fetchall()
 
-    gcols, grows = rows("grants", "id")
-    snapshot = json.loads(grows[0][gcols.index("snapshot")])
-    child = {
-        t: rows(t, "grant_id") for t in ("transitions", "disbursements", "notices") if t in tables
+    source: dict[str, Rows] = {
+        kind: {t: rows(t, gid) for t in TABLES} for kind, gid in templates.items()
     }
-    past = [pendulum.Date(2019, 6, 30).add(days=k) for k in range(0, 1400, 7)]
-    future = [pendulum.Date(2023, 11, 15).add(days=k) for k in range(0, 1400, 7)]
-    batch: dict[str, list[tuple[Any, ...]]] = {t: [] for t in ("grants", *child)}
-
-    def flush() -> None:
-        for table, values in batch.items():
-            if not values:
-                continue
-            cols = gcols if table == "grants" else child[table][0]
-            cols_sql = ", ".join(f'"{c}"' for c in cols if c != "id" or table == "grants")
-            marks = ", ".join("?" for c in cols if c != "id" or table == "grants")
-            con.executemany(f'insert into "{table}" ({cols_sql}) values ({marks})', values)
-            values.clear()
-
-    for i in range(1, n):
+    columns = {t: _columns(t, cols) for t, (cols, _) in source["closed"].items()}
+    inserts = {
+        t: f"insert into {_quoted([t])} ({_quoted(cols)}) values ({', '.join('?' for _ in cols)})"
+        for t, cols in columns.items()
+    }
+    variants: dict[tuple[str, int, str, str], dict[str, list[list[Any]]]] = {}
+    batch: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
+    for i in range(2, n):
         gid = f"DMR-2019-{i:06d}"
-        region = REGIONS[i % len(REGIONS)]
-        # four in five grants are closed, their periods long over; the running ones end over
-        # the next four years
-        state = "closed" if i % 5 else "extended"
-        end = (past if state == "closed" else future)[i % len(past)]
-        snap = {**snapshot, "id": gid, "region": region, "state": state}
-        snap["period"] = {**snapshot["period"], "end": end.isoformat()}
-        row = list(grows[0])
-        for col, value in (
-            ("id", gid),
-            ("region", region),
-            ("state", state),
-            ("period_end", end.isoformat()),
-            ("snapshot", json.dumps(snap)),
-        ):
-            row[gcols.index(col)] = value
-        batch["grants"].append(tuple(row))
-        for table, (cols, trows) in child.items():
+        kind = "closed" if i % 5 else "running"
+        region, focus = REGIONS[(i // 5) % len(REGIONS)], FOCUS[(i // 25) % len(FOCUS)]
+        # the running grants' funding periods (2022-06-30 in the template) end between
+        # 2023-11-15 and 2027-09; the closed grants' steps move by up to 300 days
+        days = 503 + 7 * ((i // 50) % 200) if kind == "running" else (i // 50) % 300
+        at = (kind, days, region, focus)
+        if at not in variants:
+            variants[at] = _variant(source[kind], days, region, focus)
+        for table, trows in variants[at].items():
+            cols = columns[table]
             for r in trows:
-                values = [v for c, v in zip(cols, r, strict=True) if c != "id"]
-                names = [c for c in cols if c != "id"]
-                values[names.index("grant_id")] = gid
-                if (
-                    table == "transitions"
-                    and r[cols.index("seq")] == len(trows)
-                    and state == "closed"
-                ):
-                    values[names.index("to_state")] = "closed"
+                values = list(r)
+                if table == "grants":
+                    values[cols.index("id")] = gid
+                    snapshot = cols.index("snapshot")
+                    values[snapshot] = values[snapshot].replace(templates[kind], gid)
+                else:
+                    values[cols.index("grant_id")] = gid
                 batch[table].append(tuple(values))
-        if i % 5000 == 0:
-            flush()
-    flush()
+        if i % 5000 == 0 or i == n - 1:
+            for table, values_list in batch.items():
+                con.executemany(inserts[table], values_list)
+                values_list.clear()
     con.commit()
     con.close()
+
+
+TABLES = ("grants", "transitions", "disbursements", "notices")
 
 
 def _median(fn: Callable[[], object], repeat: int) -> float:
@@ -162,34 +178,71 @@ def _median(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def _agrees_with_grant_rows(con: sqlite3.Connection) -> None:
+    """The rebuilt budget days sum to what the grant rows say now (cents, on SQLite)."""
+    days = con.execute(
+        "select sum(grants), sum(committed), sum(disbursed), sum(private), sum(total_volume) "
+        "from budget_days"
+    ).fetchone()
+    rows = con.execute(
+        "select sum(state in ('approved','running','extended','closed')), "
+        "sum(committed_amount), sum(disbursed_amount), "
+        "sum(case when state in ('approved','running','extended','closed') "
+        "then private_funds else 0 end), "
+        "sum(case when state in ('approved','running','extended','closed') "
+        "then eligible_costs else 0 end) from grants"
+    ).fetchone()
+    assert days == rows, f"budget days {days} != grant rows {rows}"
+
+
+def _build(path: Path, grants: int) -> None:
+    """Build the file at ``path`` unless it exists, and say what it holds."""
+    t0 = time.perf_counter()
+    rebuilt = None
+    if not path.exists():
+        with Grantflow.open(str(path), create=True) as app:
+            templates = _templates(app)
+        _clone(path, templates, grants)
+        t1 = time.perf_counter()
+        with Grantflow.open(str(path)) as app:
+            rows = app.rebuild_budget_days(by="ada")
+        rebuilt = (time.perf_counter() - t1, rows)
+    con = sqlite3.connect(path)
+    counts = {
+        t: con.execute(f'select count(*) from "{t}"').fetchone()[0]
+        for t in ("grants", "transitions", "budget_days")
+    }
+    days = con.execute("select count(distinct day) from budget_days").fetchone()[0]
+    con.close()
+    print(
+        f"built {counts['grants']:,} grants and {counts['transitions']:,} transition records "
+        f"in {time.perf_counter() - t0:.1f} s (SQLite {sqlite3.sqlite_version}, "
+        f"Python {platform.python_version()}); {counts['budget_days']:,} budget-day rows "
+        f"on {days:,} business days"
+    )
+    if rebuilt is not None:
+        print(
+            f"rebuilding the budget days from the log (migration 0004's backfill): "
+            f"{rebuilt[0]:.1f} s for {counts['transitions']:,} records, {rebuilt[1]:,} rows"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--grants", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="build the database here (or reuse it)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "scale.sqlite"
-        t0 = time.perf_counter()
-        if not path.exists():
-            app = Grantflow.open(str(path), create=True)
-            _clone(path, _template(app), args.grants)
-        else:
-            app = Grantflow.open(str(path), create=True)
+        _build(path, args.grants)
+        app = Grantflow.open(str(path), create=True)
         con = sqlite3.connect(path)
-        counts = {
-            t: con.execute(f'select count(*) from "{t}"').fetchone()[0]
-            for t in ("grants", "transitions")
-        }
-        print(
-            f"built {counts['grants']:,} grants and {counts['transitions']:,} transition records "
-            f"in {time.perf_counter() - t0:.1f} s (SQLite {sqlite3.sqlite_version}, "
-            f"Python {platform.python_version()})"
-        )
+        _agrees_with_grant_rows(con)
         program = app.program(NRW)
         as_of = pendulum.Date(2021, 1, 1)
         today = pendulum.Date(2026, 11, 23)
-        rows = []
+        results = []
 
         def floor_of(stmt_fn: Callable[[Any], Any]) -> Callable[[], object]:
             sql: list[str] = []
@@ -212,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             service = _median(lambda d=day: app.budget_report(NRW, as_of=d), args.repeat)
             statements = _budget_sql(program, day)
             floor = _median(floor_of(statements), args.repeat)
-            rows.append((label, service, floor))
+            results.append((label, service, floor))
         horizon = pendulum.Date(2023, 11, 1)
         service = _median(lambda: app.due(as_of=horizon, within_days=30), args.repeat)
 
@@ -224,10 +277,10 @@ def main(argv: list[str] | None = None) -> int:
             ).fetchall()
             return [json.loads(s) for (s,) in found]
 
-        rows.append(("due --within 30", service, _median(due_floor, args.repeat)))
+        results.append(("due --within 30", service, _median(due_floor, args.repeat)))
         n_due = len(app.due(as_of=horizon, within_days=30))
         print(f"{'operation':36} {'service s':>10} {'floor s':>9} {'ratio':>7}   target < 1 s")
-        for label, s, f in rows:
+        for label, s, f in results:
             print(f"{label:36} {s:10.3f} {f:9.3f} {s / f:6.2f}x   {'ok' if s < 1 else 'SLOW'}")
         print(f"(due listed {n_due:,} duties)")
         app.close()
@@ -243,9 +296,13 @@ def _budget_sql(program: Any, day: pendulum.Date) -> Callable[[Any], list[str]]:
         real = store.conn.execute
 
         def spy(stmt: Any, *a: Any, **k: Any) -> Any:
+            params = a[0] if a else k.get("parameters")
+            bound = stmt.params(params) if params else stmt
             captured.append(
                 str(
-                    stmt.compile(dialect=store.conn.dialect, compile_kwargs={"literal_binds": True})
+                    bound.compile(
+                        dialect=store.conn.dialect, compile_kwargs={"literal_binds": True}
+                    )
                 )
             )
             return real(stmt, *a, **k)

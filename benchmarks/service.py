@@ -6,19 +6,21 @@ For each database (a SQLite file in WAL mode; PostgreSQL when reachable) a strea
 transitions runs through :class:`grantflow.services.Grantflow`: ``grants`` grants are proposed,
 approved, started and paid ``payouts`` times, one transaction per step. The **floor** then
 writes exactly the same rows (the UPDATE of the grant row with its snapshot, the INSERT of the
-transition record and the INSERT of the money row; an INSERT of the grant row for a proposal)
-with bare SQLAlchemy Core, one transaction per step, on the same engine set-up (WAL,
-``BEGIN IMMEDIATE``). The payloads come from the records the service wrote, replayed in memory
-before the clock starts (the records' hash chains too), so the floor does no domain work and no
-hashing at all.
+transition record and the INSERT of the money row; an INSERT of the grant row for a proposal;
+for an approval or a payment the upsert of its budget day) with bare SQLAlchemy Core, one
+transaction per step, on the same engine set-up (WAL, ``BEGIN IMMEDIATE``). The payloads come
+from the records the service wrote, replayed in memory before the clock starts (the records'
+hash chains and the budget days' changes too), so the floor does no domain work and no hashing
+at all.
 
 Printed per database: steps per second for the service and the floor, and the ratio of time per
 step (service / floor; the target is at most 2x). Two more columns say where the rest goes: the
 floor plus the reads a step needs (actor, grant row, guideline version: ``+reads``), and the
-domain work alone (decide and apply in memory, no database). Service, floor and floor+reads
-take turns every ``chunk`` steps (each on a database of its own), so that all three see the
-same machine; the median of ``repeat`` runs is shown. Absolute numbers on shared machines are
-noisy, the ratios are what to compare.
+domain work alone (decide and apply in memory, no database). A last line per database says
+what the budget-day upsert costs: the floor without it, per step that makes one. Service, floor,
+floor+reads and the floor without the upsert take turns every ``chunk`` steps (each on a
+database of its own), so that all see the same machine; the median of ``repeat`` runs is shown.
+Absolute numbers on shared machines are noisy, the ratios are what to compare.
 """
 
 from __future__ import annotations
@@ -40,9 +42,11 @@ from typing import Any
 
 import pendulum
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from grantflow.audit import chain, entries
-from grantflow.domain import lifecycle
+from grantflow.domain import budget, lifecycle
 from grantflow.domain.commands import Approve, Command, Disburse, Propose, Start
 from grantflow.domain.model import Actor, Applicant, ApplicantKind, Grant, Role, TransitionRecord
 from grantflow.guidelines import load_text
@@ -249,12 +253,27 @@ class Floor:
     """The same rows written with bare SQLAlchemy Core, one transaction per step.
 
     With ``reads``, each step also runs the three reads the service makes (actor roles, the
-    grant row ``FOR UPDATE`` on PostgreSQL, the guideline version in force).
+    grant row ``FOR UPDATE`` on PostgreSQL, the guideline version in force). Without
+    ``budget_days`` it leaves out the upsert of the step's budget day (to measure its cost).
     """
 
-    def __init__(self, engine: sa.Engine, models: Models, directory: Path, *, reads: bool) -> None:
+    def __init__(
+        self,
+        engine: sa.Engine,
+        models: Models,
+        directory: Path,
+        *,
+        reads: bool,
+        budget_days: bool = True,
+    ) -> None:
         set_up(Grantflow(engine, table_prefix=models.prefix, schema=models.schema), directory)
-        self.engine, self.reads = engine, reads
+        self.engine, self.reads, self.budget_days = engine, reads, budget_days
+        B = models.BudgetDay.__table__  # type: ignore[attr-defined]
+        upsert = (pg_insert if engine.dialect.name == "postgresql" else sqlite_insert)(B)
+        self.upsert = upsert.on_conflict_do_update(
+            index_elements=[B.c[c] for c in ("program_id", "day", "region", "focus", "call")],
+            set_={c: B.c[c] + upsert.excluded[c] for c in budget.MEASURES},
+        )
         self.current: dict[str, Grant] = {}
         self.heads: dict[str, str] = {}
         self.now = pendulum.now("UTC")
@@ -300,13 +319,24 @@ class Floor:
             transition["hash"] = chain.digest_of(entries.transition_payload(transition))
             self.heads[record.grant_id] = transition["hash"]
             money = mapping.money_values(record, after)
-            out.append((record, before is None, params, transition, money))
+            days = [
+                {
+                    "program_id": k.program_id,
+                    "day": record.business_date,
+                    "region": k.region,
+                    "focus": k.focus,
+                    "call": k.call,
+                    **dict(zip(budget.MEASURES, change.values(), strict=True)),
+                }
+                for k, change in budget.deltas(before, after)
+            ]
+            out.append((record, before is None, params, transition, money, days))
         return out
 
     def run(self, prepared: list[tuple[Any, ...]]) -> float:
         """Seconds to write ``prepared``, one transaction per step."""
         t0 = time.perf_counter()
-        for record, new, params, transition, money in prepared:
+        for record, new, params, transition, money, days in prepared:
             with self.engine.begin() as conn:
                 if self.reads:
                     conn.execute(self.actor_q, {"name": record.actor}).scalar_one()
@@ -322,6 +352,8 @@ class Floor:
                 conn.execute(self.insert_transition, [transition])
                 if money is not None:
                     conn.execute(self.inserts[money[0]], [money[1]])
+                if days and self.budget_days:
+                    conn.execute(self.upsert, days)
         return time.perf_counter() - t0
 
 
@@ -367,17 +399,21 @@ def measure(
     service: list[float] = []
     floor: list[float] = []
     reads: list[float] = []
+    no_days: list[float] = []
     domain: list[float] = []
+    upserts = grants * (1 + payouts)  # the approval and the payments change a budget day
     for _ in range(repeat):
         with (
             target.fresh() as (s_engine, s_models),
             target.fresh() as (f_engine, f_models),
             target.fresh() as (r_engine, r_models),
+            target.fresh() as (n_engine, n_models),
         ):
             stream = ServiceStream(s_engine, s_models, directory)
             bare = Floor(f_engine, f_models, directory, reads=False)
             with_reads = Floor(r_engine, r_models, directory, reads=True)
-            totals = [0.0, 0.0, 0.0]
+            without = Floor(n_engine, n_models, directory, reads=False, budget_days=False)
+            totals = [0.0, 0.0, 0.0, 0.0]
             all_records: list[TransitionRecord] = []
             for k in range(0, len(steps), chunk):
                 totals[0] += stream.run(steps[k : k + chunk])
@@ -385,16 +421,20 @@ def measure(
                 all_records += records
                 totals[1] += bare.run(bare.prepare(records))
                 totals[2] += with_reads.run(with_reads.prepare(records))
+                totals[3] += without.run(without.prepare(records))
             assert len(all_records) == len(steps), "every step went through"
         service.append(totals[0] / len(steps))
         floor.append(totals[1] / len(steps))
         reads.append(totals[2] / len(steps))
+        no_days.append((totals[1] - totals[3]) / upserts)
         domain.append(domain_only(grants, payouts) / len(steps))
     return {
         "steps": len(steps),
         "service": statistics.median(service),
         "floor": statistics.median(floor),
         "reads": statistics.median(reads),
+        "upsert": statistics.median(no_days),
+        "upserts": upserts,
         "domain": statistics.median(domain),
         "ratios": [s / f for s, f in zip(service, floor, strict=True)],
     }
@@ -407,7 +447,10 @@ def report(name: str, r: dict[str, Any]) -> str:
         f"{name:<20} {r['steps']:>6} {1 / r['service']:>10,.0f} {1 / r['floor']:>10,.0f} "
         f"{ratio:>6.2f}x  {1 / r['reads']:>10,.0f} {r['service'] / r['reads']:>6.2f}x "
         f"{r['domain'] * 1e6:>9,.0f}   {verdict} the 2x target "
-        f"(runs: {', '.join(f'{x:.2f}x' for x in r['ratios'])})"
+        f"(runs: {', '.join(f'{x:.2f}x' for x in r['ratios'])})\n"
+        f"{'':<20} the budget-day upsert: {r['upsert'] * 1e6:,.0f} µs in the floor per step "
+        f"that makes one ({r['upserts']} of {r['steps']} steps; the floor with it less the "
+        f"floor without it)"
     )
 
 
