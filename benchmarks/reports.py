@@ -214,11 +214,11 @@ def _build(path: Path, grants: int) -> None:
     }
     days = con.execute("select count(distinct day) from budget_days").fetchone()[0]
     con.close()
+    made = f"built in {time.perf_counter() - t0:.1f} s" if rebuilt is not None else "reused"
     print(
-        f"built {counts['grants']:,} grants and {counts['transitions']:,} transition records "
-        f"in {time.perf_counter() - t0:.1f} s (SQLite {sqlite3.sqlite_version}, "
-        f"Python {platform.python_version()}); {counts['budget_days']:,} budget-day rows "
-        f"on {days:,} business days"
+        f"{counts['grants']:,} grants and {counts['transitions']:,} transition records ({made}; "
+        f"SQLite {sqlite3.sqlite_version}, Python {platform.python_version()}); "
+        f"{counts['budget_days']:,} budget-day rows on {days:,} business days"
     )
     if rebuilt is not None:
         print(
