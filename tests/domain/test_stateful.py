@@ -111,6 +111,8 @@ class LedgerMachine(RuleBasedStateMachine):
         """Mostly a grant whose state allows the event; sometimes any grant."""
         grants = self.ledger.grants()
         fitting = [g for g in grants if g.state.value in SOURCES[event]]
+        if event is Event.REPAY:  # mostly a grant that owes something (the others refuse)
+            fitting = [g for g in fitting if g.refund_outstanding > 0] or fitting
         if fitting and data.draw(st.integers(0, 5), label="any grant?") < 5:
             return data.draw(st.sampled_from(fitting), label="grant")
         return data.draw(st.sampled_from(grants), label="any grant")
@@ -169,17 +171,24 @@ class LedgerMachine(RuleBasedStateMachine):
         """Fire an event: a new application, or any other event at an existing grant.
 
         Events are drawn by their weight in WEIGHTED, mostly among those some grant's state
-        allows; new applications only while fewer than MAX_GRANTS exist.
+        allows (repay: some grant owes something, and then often); new applications only while
+        fewer than MAX_GRANTS exist.
         """
         grants = self.ledger.grants()
         events = WEIGHTED + (PROPOSALS if len(grants) < MAX_GRANTS else ())
         possible = [
             e
             for e in events
-            if e is Event.PROPOSE or any(g.state.value in SOURCES[e] for g in grants)
+            if e is Event.PROPOSE
+            or any(
+                g.state.value in SOURCES[e] and (e is not Event.REPAY or g.refund_outstanding)
+                for g in grants
+            )
         ]
         if not grants:
             event = Event.PROPOSE
+        elif Event.REPAY in possible and data.draw(st.integers(0, 3), label="repay?") == 0:
+            event = Event.REPAY  # refund claims are rare: book against one while it is owed
         elif possible and data.draw(st.integers(0, 7), label="any event?") != 7:
             event = data.draw(st.sampled_from(possible), label="event")
         else:
