@@ -4,8 +4,8 @@ The budget report sums, in the database, the program's budget days (table ``budg
 each row holds how one day's steps changed the figures of one region, focus area and call, as
 :func:`grantflow.domain.budget.figures` defines them for a grant. The sum over the days up to a
 date is every grant as it stood after its last step dated on or before that day, without
-reading the transition log or loading grants into Python: the report costs the same at 1,000
-and at 1,000,000 records.
+reading the transition log or loading grants into Python: what the report costs grows with the
+days, regions and focus areas with steps in them, not with the records.
 
 The duties report narrows the grants in SQL to those that can have a duty in the window and
 only then asks the domain (:func:`grantflow.domain.duties.duties`) for the exact due dates.

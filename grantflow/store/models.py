@@ -369,7 +369,8 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
             Index(None, "focus"),
             Index(None, "call"),
             Index(None, "period_end"),
-            # covering indexes for the reports (migration 0003)
+            # covering indexes of migration 0003: ix_grants_due is what `due` reads; the others
+            # served the budget report before it summed budget_days (0004)
             Index(
                 f"ix_{prefix}grants_report",
                 "program_id", "region", "focus", "state", "committed_amount",
