@@ -47,15 +47,17 @@ class BudgetLine:
 
 @attrs.frozen(kw_only=True)
 class BudgetReport:
-    """A program's budget at the end of ``as_of``.
+    """A program's budget at the end of ``as_of``: the sums of what each grant contributes
+    (:func:`grantflow.domain.budget.figures`).
 
-    ``committed`` is what approved grants bind (a closed grant its final amount; revoked,
-    rejected and withdrawn grants nothing), ``disbursed`` what has been paid (including to
-    grants since revoked), ``refunds`` what grantees owe back, ``available`` the budget of the
-    guideline version in force less ``committed``. ``grants`` counts approved, running,
-    extended and closed grants; ``private`` and ``total_volume`` are their third-party funds
-    and eligible costs. ``by_year`` is by calendar (budget) year: grants and commitments by
-    the year of the grant notice, payments by the year they were made.
+    ``committed`` is what the grants bind (a closed grant its final amount, a grant revoked for
+    the future what it kept; rejected, withdrawn and grants revoked for the past nothing),
+    ``disbursed`` what has been paid (including to grants since revoked), ``refunds`` what
+    grantees still owe back, ``available`` the budget of the guideline version in force less
+    ``committed``. ``grants`` counts approved, running, extended and closed grants; ``private``
+    and ``total_volume`` are their third-party funds and eligible costs. ``by_year`` is by
+    calendar (budget) year: grant notices and their amounts by the year of the notice,
+    payments by the year they were made. Lines with nothing in them are left out.
     """
 
     program_id: str
