@@ -66,13 +66,17 @@ class Exposure:
     program_committed: Decimal = ZERO
     region_committed: Mapping[str, Decimal] = attrs.field(factory=dict)
     call_committed: Mapping[str, Decimal] = attrs.field(factory=dict)
+    year_disbursed: Mapping[int, Decimal] = attrs.field(factory=dict)
+    """What the program paid out in each budget (calendar) year, by the payments' dates."""
 
     @classmethod
     def of(cls, grants: Any) -> Exposure:
-        """Sum the commitments of ``grants`` (an iterable of :class:`Grant`) in memory."""
+        """Sum the commitments and payments of ``grants`` (an iterable of :class:`Grant`) in
+        memory."""
         total = ZERO
         region: dict[str, Decimal] = {}
         call: dict[str, Decimal] = {}
+        years: dict[int, Decimal] = {}
         for g in grants:
             c = g.committed_amount
             total += c
@@ -80,7 +84,9 @@ class Exposure:
                 region[g.region] = region.get(g.region, ZERO) + c
             if g.call:
                 call[g.call] = call.get(g.call, ZERO) + c
-        return cls(total, region, call)
+            for d in g.disbursements:
+                years[d.date.year] = years.get(d.date.year, ZERO) + d.amount
+        return cls(total, region, call, years)
 
 
 @attrs.frozen(kw_only=True)
@@ -724,6 +730,66 @@ class ProgramHorizonRule(Rule):
 
 
 @attrs.frozen(kw_only=True)
+class AnnualFundsRule(Rule):
+    """The payments of a budget year stay within the funds the budget has for that year
+    (R-ANNUALITY: appropriations are annual, § 45 LHO/BHO).
+
+    ``funds`` maps each budget year to the program's funds for payments in that year. Without
+    ``carry_over`` a year's payments must fit that year's funds, and a payment in a year the
+    table does not list is refused (there are no funds for it). With ``carry_over`` (funds left
+    at the end of a year stay available: Ausgabereste) the payments up to a year must fit the
+    funds up to that year.
+    """
+
+    kind = "annual-funds"
+    default_events = frozenset({Event.DISBURSE})
+
+    funds: Mapping[int, Decimal]
+    carry_over: bool = False
+
+    @classmethod
+    def read_params(cls, params: Reader) -> dict[str, Any]:
+        raw = params.table_of("funds", to_amount, 'an amount such as "1500000.00"')
+        if raw is None:
+            params.problem("funds", None, 'a table of amounts by budget year ("2020" = "…")')
+            return {"funds": None}
+        funds: dict[int, Decimal] = {}
+        for year, amount in raw.items():
+            if not (year.isdigit() and len(year) == 4):
+                params.problem(f"funds.{year}", year, "a budget year such as 2020")
+            else:
+                funds[int(year)] = amount
+        return {"funds": funds, "carry_over": bool(params.boolean("carry_over"))}
+
+    def check(self, ctx: RuleContext) -> Outcome | None:
+        cmd = ctx.command
+        if not isinstance(cmd, Disburse):
+            return None
+        year = cmd.date.year
+        paid = ctx.exposure.year_disbursed
+        if self.carry_over:
+            funds = sum((a for y, a in self.funds.items() if y <= year), ZERO)
+            used = sum((a for y, a in paid.items() if y <= year), ZERO)
+            label = f"the funds of the budget years up to {year}, carried over"
+        else:
+            if year not in self.funds:
+                listed = ", ".join(str(y) for y in sorted(self.funds)) or "none"
+                return fail(
+                    f"the guideline has no funds for payments in budget year {year} "
+                    f"(years with funds: {listed})"
+                )
+            funds, used = self.funds[year], paid.get(year, ZERO)
+            label = f"the funds of budget year {year}"
+        left = funds - used
+        if cmd.amount > left:
+            return fail(
+                f"a payment of {eur(cmd.amount)} is more than the {eur(left)} left of {label} "
+                f"({eur(funds)}, of which {eur(used)} is paid out)"
+            )
+        return ok(f"{eur(cmd.amount)} fits into the {eur(left)} left of {label} ({eur(funds)})")
+
+
+@attrs.frozen(kw_only=True)
 class PayoutFinalityRule(Rule):
     """Funds are paid only once the notice is final: the remedy period has passed or the
     recipient waived legal remedies (R-PAYOUT-FINALITY)."""
@@ -1001,6 +1067,7 @@ BUILTIN_KINDS: Mapping[str, type[Rule]] = {
         FullFinancingRule,
         EarlyStartRule,
         ProgramHorizonRule,
+        AnnualFundsRule,
         PayoutFinalityRule,
         DrawdownWindowRule,
         FinalInstallmentRule,

@@ -46,7 +46,7 @@ from grantflow.domain.dates import utc_now
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.lifecycle import Evaluation
 from grantflow.domain.model import Actor, Event, Grant, Role, State, TransitionRecord
-from grantflow.domain.rules import BUILTIN_KINDS, BudgetRule, Exposure
+from grantflow.domain.rules import BUILTIN_KINDS, AnnualFundsRule, BudgetRule, Exposure
 from grantflow.domain.statement import MoneyStatement, money_statement
 from grantflow.errors import (
     BadInput,
@@ -856,7 +856,8 @@ def _needs_exposure(version: ProgramVersion, event: Event) -> bool:
     if event in (Event.APPROVE, Event.AMEND):
         return True
     return any(
-        event in rule.events and (isinstance(rule, BudgetRule) or rule.kind not in BUILTIN_KINDS)
+        event in rule.events
+        and (isinstance(rule, BudgetRule | AnnualFundsRule) or rule.kind not in BUILTIN_KINDS)
         for rule in version.rules
     )
 

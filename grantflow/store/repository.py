@@ -214,19 +214,17 @@ class Statements:
         )
         self.step_context_for_update = self.step_context.with_for_update(of=G, key_share=True)
         B = m.BudgetDay
-        # what a program's grants bind, by region and call: summed over the budget days (all
-        # of them: a commitment dated after today binds too), or up to a day
-        self.exposure_now = (
-            select(B.region, B.call, func.sum(B.committed))
-            .where(B.program_id == bindparam("pid"))
-            .group_by(B.region, B.call)
-        )
-        self.exposure_as_of = (
-            select(B.region, B.call, func.sum(B.committed))
-            .where(B.program_id == bindparam("pid"), B.day <= bindparam("day"))
-            .group_by(B.region, B.call)
-        )
+        # what a program's grants bind, by region and call, and what it paid out by budget
+        # year (R-ANNUALITY): summed over the budget days (all of them: a commitment dated
+        # after today binds too), or up to a day
         year = extract("year", B.day)
+        exposure = select(
+            B.region, B.call, year.label("year"), func.sum(B.committed), func.sum(B.disbursed)
+        ).group_by(B.region, B.call, year)
+        self.exposure_now = exposure.where(B.program_id == bindparam("pid"))
+        self.exposure_as_of = exposure.where(
+            B.program_id == bindparam("pid"), B.day <= bindparam("day")
+        )
         self.budget_sums = (
             select(
                 B.region,
@@ -517,7 +515,8 @@ class Store:
     def exposure(self, program_id: str, as_of: pendulum.Date | None = None) -> Exposure:
         """What the program's grants bind, summed in SQL over the budget days: in total, by
         region and by call (every commitment recorded, or with ``as_of`` each grant's
-        commitment after its last step dated on or before that day)."""
+        commitment after its last step dated on or before that day), and what it paid out in
+        each budget year (payments dated on or before ``as_of``)."""
         params: dict[str, Any] = {"pid": program_id}
         if as_of is None:
             stmt = self.q.exposure_now
@@ -527,14 +526,17 @@ class Store:
         total = ZERO
         regions: dict[str, Decimal] = {}
         calls: dict[str, Decimal] = {}
-        for region, call, summed in self.conn.execute(stmt, params):
-            amount = summed if summed is not None else ZERO
+        years: dict[int, Decimal] = {}
+        for region, call, year, committed, disbursed in self.conn.execute(stmt, params):
+            amount = committed if committed is not None else ZERO
             total += amount
             if region:
                 regions[region] = regions.get(region, ZERO) + amount
             if call:
                 calls[call] = calls.get(call, ZERO) + amount
-        return Exposure(total, regions, calls)
+            if disbursed:
+                years[int(year)] = years.get(int(year), ZERO) + disbursed
+        return Exposure(total, regions, calls, years)
 
     # -- the transition log -------------------------------------------------------------------
 

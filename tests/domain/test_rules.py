@@ -918,6 +918,91 @@ def test_final_installment_refuses() -> None:
     assert verdict_of(record, "R-FINAL-INSTALLMENT").overridden
 
 
+# --- annual-funds (R-ANNUALITY) ---------------------------------------------------------------
+
+ANNUAL_FUNDS = """
+[[versions.rules]]
+id = "R-ANNUALITY"
+kind = "annual-funds"
+citation = "§ 45 LHO (Jährlichkeit); Haushaltsansatz je Haushaltsjahr (Beispiel)"
+[versions.rules.params]
+funds = {{ "2020" = "500000.00", "2021" = "300000.00" }}
+{extra}
+"""
+
+
+def _paid_so_far(**years: str) -> Exposure:
+    return Exposure(year_disbursed={int(y[1:]): Decimal(a) for y, a in years.items()})
+
+
+def test_annual_funds_passes() -> None:
+    case = _mini_running(mini_program(ANNUAL_FUNDS.format(extra="")))
+    record = case.do(
+        Disburse(date=day("2020-04-01"), amount=Decimal("40000.00")),
+        FINN,
+        _paid_so_far(y2020="450000.00"),
+    )
+    assert verdict_of(record, "R-ANNUALITY").message == (
+        "40,000.00 EUR fits into the 50,000.00 EUR left of the funds of budget year 2020 "
+        "(500,000.00 EUR)"
+    )
+
+
+def test_annual_funds_refuses() -> None:
+    case = _mini_running(mini_program(ANNUAL_FUNDS.format(extra="")))
+    refusal = case.refused(
+        Disburse(date=day("2020-04-01"), amount=Decimal("60000.00")),
+        FINN,
+        _paid_so_far(y2020="450000.00"),
+    )
+    assert refusal.rule_ids == ("R-ANNUALITY",)
+    assert verdict_of(refusal, "R-ANNUALITY").message == (
+        "a payment of 60,000.00 EUR is more than the 50,000.00 EUR left of the funds of budget "
+        "year 2020 (500,000.00 EUR, of which 450,000.00 EUR is paid out)"
+    )
+
+
+def test_annual_funds_without_funds_for_the_year_refuses() -> None:
+    case = _mini_running(mini_program(ANNUAL_FUNDS.format(extra="")))
+    refusal = case.refused(
+        Disburse(date=day("2022-01-10"), amount=Decimal("1000.00")), FINN, _paid_so_far()
+    )
+    assert verdict_of(refusal, "R-ANNUALITY").message == (
+        "the guideline has no funds for payments in budget year 2022 (years with funds: 2020, 2021)"
+    )
+
+
+def test_annual_funds_with_carry_over_adds_what_earlier_years_left() -> None:
+    case = _mini_running(mini_program(ANNUAL_FUNDS.format(extra="carry_over = true")))
+    paid = _paid_so_far(y2020="450000.00", y2021="300000.00")
+    # 2021 alone is spent, but 50,000.00 EUR of 2020 carried over
+    record = case.do(Disburse(date=day("2021-02-01"), amount=Decimal("50000.00")), FINN, paid)
+    assert verdict_of(record, "R-ANNUALITY").message == (
+        "50,000.00 EUR fits into the 50,000.00 EUR left of the funds of the budget years up to "
+        "2021, carried over (800,000.00 EUR)"
+    )
+    refusal = case.refused(
+        Disburse(date=day("2021-03-01"), amount=Decimal("0.01")),
+        FINN,
+        _paid_so_far(y2020="450000.00", y2021="350000.00"),
+    )
+    assert refusal.rule_ids == ("R-ANNUALITY",)
+
+
+def test_annual_funds_need_a_table_of_years() -> None:
+    with pytest.raises(BadInput, match=r"funds\.twenty"):
+        mini_program(
+            ANNUAL_FUNDS.format(extra="").replace('"2021" = "300000.00"', '"twenty" = "1.00"')
+        )
+
+
+def test_exposure_of_grants_sums_payments_by_budget_year() -> None:
+    case = _mini_running(mini_program(""))
+    case.do(Disburse(date=day("2020-04-01"), amount=Decimal("30000.00")), FINN)
+    case.do(Disburse(date=day("2020-05-02"), amount=Decimal("20000.00")), FINN)
+    assert Exposure.of([case.current]).year_disbursed == {2020: Decimal("50000.00")}
+
+
 # --- extension -------------------------------------------------------------------------------
 
 

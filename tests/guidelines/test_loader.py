@@ -177,7 +177,7 @@ MALFORMED = {
         _changed('kind = "funding-rate"', 'kind = "funding-rat"'),
         "versions[0].rules[0].kind",
         "funding-rat",
-        "a rule kind: attestations, budget,",
+        "a rule kind: annual-funds, attestations, budget,",
     ),
     "duplicate region": (
         VALID.replace("[[versions.calls]]", THIRD_REGION_NORD + "\n[[versions.calls]]"),
@@ -682,5 +682,6 @@ def test_the_reference_page_example_is_a_valid_guideline() -> None:
         "budget",
         "call-window",
         "minimum-amount",
+        "annual-funds",
         "proof-deadline",
     ]
