@@ -1,4 +1,5 @@
-"""Tamper evidence: ``grantflow audit verify`` and ``grantflow audit digest``."""
+"""Tamper evidence: ``grantflow audit verify`` and ``grantflow audit digest``; the budget
+figures against the log: ``grantflow audit budget-days``."""
 
 from __future__ import annotations
 
@@ -111,6 +112,60 @@ def audit_digest(ctx: click.Context) -> None:
         f"{refused}; keep the digest outside grantflow",
         err=True,
     )
+
+
+SHOWN_PROBLEMS = 20
+"""How many differing budget days ``audit budget-days`` lists before it says how many more."""
+
+
+@audit.command("budget-days")
+@click.option("--program", metavar="PROGRAM", help="Only this program (default: every program).")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Admins: replace the budget days by what the log says (after the check).",
+)
+@click.pass_context
+def audit_budget_days(ctx: click.Context, program: str | None, rebuild: bool) -> None:
+    """Check that the budget figures agree with the log; exit 3 listing the days that do not.
+
+    `report budget` and the budget rules sum the table budget_days, which every step keeps up
+    to date. This replays the whole transition log and compares: a row changed outside
+    grantflow shows up here (audit verify proves the log itself). With --rebuild an admin then
+    rebuilds the table from the log, in one transaction.
+
+    \b
+    Examples:
+      grantflow audit budget-days
+      grantflow --actor ada audit budget-days --program nrw-digitale-modellregionen --rebuild
+    """
+    env = env_of(ctx)
+    app = env.app()
+    problems = app.check_budget_days(program)
+    scope = f"program {program}" if program else "every program"
+    if not env.json:
+        if not problems:
+            env.out.line(f"the budget days of {scope} agree with the transition log")
+        else:
+            n = len(problems)
+            click.echo(
+                f"BROKEN: {n} budget day{'' if n == 1 else 's'} of {scope} "
+                f"{'differs' if n == 1 else 'differ'} from the transition log:",
+                err=True,
+            )
+            for line in problems[:SHOWN_PROBLEMS]:
+                click.echo(f"  - {line}", err=True)
+            if n > SHOWN_PROBLEMS:
+                click.echo(f"  … and {n - SHOWN_PROBLEMS} more", err=True)
+    rows = app.rebuild_budget_days(by=env.actor, program_id=program) if rebuild else None
+    if env.json:
+        env.out.json(
+            {"program": program, "agrees": not problems, "problems": problems, "rebuilt_rows": rows}
+        )
+    elif rows is not None:
+        env.out.line(f"rebuilt: {rows} budget day rows of {scope} written from the log")
+    if problems and rows is None:
+        ctx.exit(INTEGRITY)
 
 
 def register(group: click.Group) -> None:

@@ -793,7 +793,13 @@ class Grantflow:
         from what the transition log says, one line per day and key; empty if they agree.
         Replays every record of ``program_id`` (of every program with ``None``): it reads the
         whole log."""
-        return self._read(lambda store: store.budget_days_problems(program_id))
+
+        def op(store: Store) -> list[str]:
+            if program_id is not None and store.program_row(program_id) is None:
+                raise NotFound(f"there is no program {program_id!r}")
+            return store.budget_days_problems(program_id)
+
+        return self._read(op)
 
     def rebuild_budget_days(self, *, by: str, program_id: str | None = None) -> int:
         """Rebuild the budget days of ``program_id`` (every program with ``None``) from the

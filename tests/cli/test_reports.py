@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from grantflow.demo import FIRST_WAVE, FIRST_WAVE_FUNDING, FIRST_WAVE_PRIVATE, SECOND_WAVE
 from grantflow_cli.main import cli
 
-from .conftest import NRW, Run, propose_nrw
+from .conftest import NRW, Run, propose_nrw, snapshot
 
 
 def _running(run: Run) -> str:
@@ -179,3 +181,51 @@ def test_demo_ends_with_a_sealed_intact_log_holding_its_refused_drawdown(demo_db
     assert verify.exit_code == 0, verify.output
     doc = json.loads(verify.stdout)
     assert doc["intact"] and doc["refused"] == 1 and doc["checkpoints"] == 1
+
+
+def test_audit_budget_days_finds_a_changed_row_and_an_admin_rebuilds_it(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """The budget figures are derived: `audit budget-days` replays the log against them, exits
+    3 naming the day that was changed behind grantflow's back, and leaves the repair to an
+    admin (`--rebuild`); an auditor's rebuild is refused and changes nothing."""
+    db = tmp_path / "demo.sqlite"
+    shutil.copy(demo_db, db)
+
+    def run(*args: str, actor: str = "udo.auditor") -> Result:
+        return CliRunner().invoke(cli, ["--db", str(db), "--actor", actor, "audit", *args])
+
+    r = run("budget-days")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == "the budget days of every program agree with the transition log\n"
+    intact = snapshot(db)
+
+    con = sqlite3.connect(db)
+    with con:
+        day = con.execute(
+            "SELECT day FROM budget_days WHERE disbursed > 0 ORDER BY day LIMIT 1"
+        ).fetchone()[0]
+        con.execute("UPDATE budget_days SET disbursed = disbursed + 100000 WHERE day = ?", (day,))
+    con.close()
+    tampered = snapshot(db)
+
+    r = run("budget-days", "--program", NRW)
+    assert r.exit_code == 3
+    assert r.stderr.startswith(
+        f"BROKEN: 1 budget day of program {NRW} differs from the transition log"
+    )
+    assert f"budget_days {day} {NRW}/" in r.stderr
+    assert "(the log says " in r.stderr
+
+    r = run("budget-days", "--rebuild")
+    assert r.exit_code == 1 and "needs the admin role" in r.stderr
+    assert snapshot(db) == tampered
+
+    r = run("budget-days", "--program", "no-such-program")
+    assert r.exit_code == 2 and "there is no program 'no-such-program'" in r.stderr
+
+    r = run("budget-days", "--rebuild", actor="ada.admin")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("rebuilt: ") and "written from the log" in r.stdout
+    assert snapshot(db) == intact
+    assert run("budget-days").exit_code == 0
