@@ -39,7 +39,7 @@ def test_the_readme_quick_start_shows_the_demo_as_it_runs(
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
-    today = pendulum.today().date().format("DD.MM.YYYY")
+    today = pendulum.today("Europe/Berlin").date().format("DD.MM.YYYY")
     shown = readme_demo_block()
     rows = [line for line in shown.splitlines() if line.startswith("| ") and "EUR" in line]
     assert len(rows) == 3, "the README shows the three report rows of the demo"

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 import pendulum
 
+from grantflow.domain.dates import BERLIN
+
 from ..errors import INTEGRITY
 from ..main_support import env_of
 from ..output import amount_json, day, eur
@@ -59,7 +61,7 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
         dates = (
             pendulum.Date(2019, 12, 5),
             scenario.INTERIM_REPORT,
-            pendulum.today().date(),
+            pendulum.today(BERLIN).date(),
         )
         rows = [app.budget_report(scenario.PROGRAM, as_of=d) for d in dates]
         budget = app.program(scenario.PROGRAM).latest.budget
