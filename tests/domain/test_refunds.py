@@ -11,7 +11,9 @@ on 2019-03-15, own funds 200,000.00 EUR, funding period 2019-04-01 to 2020-12-31
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import TypedDict
 
+import pendulum
 import pytest
 
 from grantflow.domain.commands import Amend, Approve, Close, Disburse, Propose, Revoke, Start
@@ -42,7 +44,16 @@ from tests.domain.builders import (
 
 TABLE = load_base_rates()
 EUR = Decimal
-ON_TIME_CLOSE = {"date": day("2021-06-15"), "proof_date": day("2021-05-31")}
+
+
+class _CloseDates(TypedDict):
+    """The dates of a ``Close``, to pass as ``**ON_TIME_CLOSE``."""
+
+    date: pendulum.Date
+    proof_date: pendulum.Date
+
+
+ON_TIME_CLOSE: _CloseDates = {"date": day("2021-06-15"), "proof_date": day("2021-05-31")}
 
 
 def _dmr_paid(financing: FinancingType, amount: str = "800000.00") -> Case:
