@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from grantflow.domain.commands import Command
 from grantflow.domain.lifecycle import LIFECYCLE
 from grantflow.domain.model import Event, Grant
 from grantflow.domain.rules import ROLES_FOR
@@ -99,6 +100,7 @@ def _drive(gf: Grantflow, data: st.DataObject) -> dict[str, dict[pendulum.Date, 
     """Run a drawn history through the service; the grant after each step, by business date."""
     history: dict[str, dict[pendulum.Date, Grant]] = {}
     grants: dict[str, Grant] = {}
+    cmd: Command  # a Propose or a later step, whichever was drawn
     for _ in range(data.draw(st.integers(4, 14), label="steps")):
         possible = [e for e in EVENTS if any(g.state.value in SOURCES[e] for g in grants.values())]
         if not grants or (len(grants) < 3 and data.draw(st.integers(0, 5), label="new?") == 0):

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from grantflow.domain import budget
-from grantflow.domain.commands import Close, Revoke, Submit, Withdraw
+from grantflow.domain.commands import Close, Command, Revoke, Submit, Withdraw
 from grantflow.domain.lifecycle import LIFECYCLE, replay_as_of
 from grantflow.domain.model import (
     Applicant,
@@ -138,6 +138,7 @@ def drive(gf: Grantflow, data: st.DataObject, steps: int) -> None:
     """Run a drawn history through the service; after every refused step the budget days must
     be as before it."""
     grants: dict[str, Grant] = {}
+    cmd: Command  # a Propose or a later step, whichever was drawn
     for _ in range(steps):
         rows = stored_rows(gf)
         possible = [e for e in EVENTS if any(g.state.value in SOURCES[e] for g in grants.values())]
@@ -384,7 +385,8 @@ def test_migrating_from_0003_backfills_what_the_steps_wrote(
     try:
         # the database as revision 0003 left it: no budget_days
         with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP TABLE {models.BudgetDay.__tablename__}"))
+            # Models types BudgetDay as its column mixin, which declares no __tablename__
+            conn.execute(sa.text(f"DROP TABLE {models.BudgetDay.__tablename__}"))  # type: ignore[attr-defined]
             conn.execute(sa.text(f"UPDATE {models.version_table} SET version_num = '0003'"))
         with engine.connect() as conn:
             assert schema.status(conn, models).state is schema.State.OUTDATED
@@ -453,7 +455,7 @@ def test_writers_of_one_budget_day_neither_deadlock_nor_lose_a_change(gf: Grantf
     waiting = [gf.propose(small_proposal("50000.00", "south"), actor="clara").id for _ in range(4)]
     deadlocks = _deadlocks(gf)
     on = day("2021-03-02")
-    plans = [
+    plans: list[list[tuple[str, Command, str]]] = [
         [(gid, approve("2021-03-02", f"N-{gid}"), "anton") for gid in waiting[:2]]
         + [(running[0], disburse("1000.00", "2021-03-02"), "finn")] * 3,
         [(gid, approve("2021-03-02", f"N-{gid}"), "berta") for gid in waiting[2:]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
+from collections.abc import Sequence
 from decimal import Decimal
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -35,11 +36,16 @@ from tests.services.helpers import (
 CTX = multiprocessing.get_context("fork")
 TIMEOUT = 120
 
+Step = tuple[str, Command, str]
+"""(grant id, command, actor)."""
+Outcome = tuple[str, str] | tuple[str, str, tuple[str, ...]]
+"""("ok" | "conflict", grant id) or ("refused", grant id, rule ids)."""
 
-def _writer(url: str, steps: list[tuple[str, Command, str]], barrier: Barrier, out: Any) -> None:
+
+def _writer(url: str, steps: Sequence[Step], barrier: Barrier, out: Any) -> None:
     """One process: open the database, wait for the others, try every step, report outcomes."""
     gf = Grantflow.open(url)
-    results = []
+    results: list[Outcome] = []
     barrier.wait(TIMEOUT)
     for grant_id, cmd, actor in steps:
         try:
@@ -53,7 +59,7 @@ def _writer(url: str, steps: list[tuple[str, Command, str]], barrier: Barrier, o
     out.put(results)
 
 
-def _race(gf: Grantflow, plans: list[list[tuple[str, Command, str]]]) -> list[tuple[Any, ...]]:
+def _race(gf: Grantflow, plans: Sequence[Sequence[Step]]) -> list[tuple[Any, ...]]:
     """Run one process per plan, all at once; the outcomes of every step."""
     assert gf.engine is not None
     url = gf.engine.url.render_as_string(hide_password=False)

@@ -3,6 +3,7 @@ PostgreSQL schema), the host's engine, sessionmaker or session, and the host's t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,10 @@ class HostGrant(HostBase):
 
 
 @pytest.fixture
-def host_engine(empty_db_url: str) -> sa.Engine:
+def host_engine(empty_db_url: str) -> Iterator[sa.Engine]:
     engine = create_engine(empty_db_url)
     HostBase.metadata.create_all(engine)
-    yield engine  # type: ignore[misc]
+    yield engine
     engine.dispose()
 
 
