@@ -25,4 +25,4 @@ def test_the_embedding_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     script.write_text("\n".join(blocks), encoding="utf-8")
     namespace = runpy.run_path(str(script), run_name="embedding_example")
     assert str(namespace["workdir"]).startswith(str(tmp_path))
-    assert namespace["grant"].id == "DMR-2019-0001"  # type: ignore[attr-defined]
+    assert namespace["grant"].id == "DMR-2019-0001"

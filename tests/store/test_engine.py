@@ -5,12 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import platformdirs
 import pytest
 import sqlalchemy as sa
 
 from grantflow.errors import BadInput, NotFound
 from grantflow.services import Grantflow, SchemaMissing
-from grantflow.store import engine as gf_engine
 from grantflow.store.engine import create_engine, default_path, read_only, resolve_url
 
 
@@ -46,14 +46,14 @@ def test_the_environment_and_the_default(tmp_path: Path, monkeypatch: pytest.Mon
     assert resolve_url().database == str(tmp_path / "env.sqlite")
     assert resolve_url("other.sqlite").database != str(tmp_path / "env.sqlite")  # caller wins
     monkeypatch.delenv("GRANTFLOW_DB")
-    monkeypatch.setattr(gf_engine.platformdirs, "user_data_dir", lambda app: str(tmp_path / app))
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda app: str(tmp_path / app))
     assert default_path() == tmp_path / "grantflow" / "grantflow.sqlite"
     assert resolve_url().database == str(tmp_path / "grantflow" / "grantflow.sqlite")
 
 
 def test_open_creates_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GRANTFLOW_DB", raising=False)
-    monkeypatch.setattr(gf_engine.platformdirs, "user_data_dir", lambda app: str(tmp_path / app))
+    monkeypatch.setattr(platformdirs, "user_data_dir", lambda app: str(tmp_path / app))
     with pytest.raises(SchemaMissing, match="grantflow init") as missing:
         Grantflow.open()
     assert isinstance(missing.value, NotFound)

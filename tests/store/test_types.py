@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pendulum
@@ -26,15 +27,21 @@ values = sa.Table(
 
 
 @pytest.fixture
-def engine(empty_db_url: str) -> sa.Engine:
+def engine(empty_db_url: str) -> Iterator[sa.Engine]:
     e = create_engine(empty_db_url)
     md.create_all(e)
-    yield e  # type: ignore[misc]
+    yield e
     e.dispose()
 
 
 def test_money_is_exact_and_sums_exactly(engine: sa.Engine) -> None:
-    amounts = [Decimal("0.10"), Decimal("0.20"), Decimal("999999999999.99"), Decimal("-5.05"), 7]
+    amounts: list[Decimal | int] = [
+        Decimal("0.10"),
+        Decimal("0.20"),
+        Decimal("999999999999.99"),
+        Decimal("-5.05"),
+        7,
+    ]
     with engine.begin() as conn:
         conn.execute(values.insert(), [{"amount": a} for a in amounts])
     with engine.connect() as conn:
