@@ -29,7 +29,7 @@ PAGE = Path(__file__).parents[2] / "docs" / "explanation" / "audit-chain.md"
 
 def documented_rights_sql() -> str:
     """The page's SQL block that starts with the owner's comment."""
-    blocks = re.findall(r"```sql\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.DOTALL)
+    blocks: list[str] = re.findall(r"```sql\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.DOTALL)
     found = [b for b in blocks if "GRANT" in b and "grantflow_app" in b]
     assert len(found) == 1, f"expected one GRANT block for grantflow_app in {PAGE.name}"
     return found[0]
