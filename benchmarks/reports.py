@@ -25,6 +25,7 @@ Then it times, median of ``repeat`` runs:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import re
@@ -262,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             ("report budget (now)", today),
             ("report budget --as-of 2021-01-01", as_of),
         ):
-            service = _median(lambda d=day: app.budget_report(NRW, as_of=d), args.repeat)
+            report = functools.partial(app.budget_report, NRW, as_of=day)
+            service = _median(report, args.repeat)
             statements = _budget_sql(program, day)
             floor = _median(floor_of(statements), args.repeat)
             results.append((label, service, floor))
