@@ -29,12 +29,14 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 GENESIS = "0" * 64
 NOT_HASHED = ("hash", "log_id")
 
 
-def entry_hash(entry):
+def entry_hash(entry: dict[str, Any]) -> str:
     payload = {k: v for k, v in entry.items() if k not in NOT_HASHED}
     data = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
@@ -44,13 +46,13 @@ class Broken(Exception):
     pass
 
 
-def verify(lines, digest=None):
+def verify(lines: Iterable[str], digest: str | None = None) -> str:
     """Return a summary string, or raise Broken naming the first broken entry."""
-    grants = {}  # grant id -> (last seq, last hash)
-    seen = {}  # (grant id, seq) -> hash
+    grants: dict[str, tuple[int, str]] = {}  # grant id -> (last seq, last hash)
+    seen: dict[tuple[str, int], str] = {}  # (grant id, seq) -> hash
     refused_last = (0, GENESIS)
-    refused_seen = {}
-    checkpoints = {}
+    refused_seen: dict[int, str] = {}
+    checkpoints: dict[int, dict[str, Any]] = {}
     checkpoint_last = (0, GENESIS)
     counts = {"transition": 0, "refused": 0, "checkpoint": 0}
     for number, line in enumerate(lines, 1):
@@ -105,8 +107,8 @@ def verify(lines, digest=None):
         parts = digest.strip().split("-")
         if len(parts) != 3 or parts[0] != "gf1" or not parts[1].isdigit():
             raise Broken(f"{digest!r} is not a grantflow digest (gf1-<number>-<hash>)")
-        cp = checkpoints.get(int(parts[1]))
-        if cp is None or cp["hash"] != parts[2]:
+        kept = checkpoints.get(int(parts[1]))
+        if kept is None or kept["hash"] != parts[2]:
             raise Broken(f"the log does not contain checkpoint {parts[1]} with that hash")
     return "intact: {} in {}, {}, {}".format(
         _n(counts["transition"], "transition"),
@@ -116,11 +118,11 @@ def verify(lines, digest=None):
     )
 
 
-def _n(count, word):
+def _n(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verify a grantflow JSONL log export.")
     parser.add_argument("export", help="file written by 'grantflow log --format jsonl'")
     parser.add_argument("--digest", help="a digest printed earlier by 'grantflow audit digest'")
