@@ -1,4 +1,4 @@
-"""What a grant owes, and by when: the dated duties of an approved or running grant.
+"""What a grant owes, and by when: the dated duties of a grant.
 
 :func:`duties` lists, for a grant on a business date ``as_of``:
 
@@ -11,16 +11,24 @@
 * ``period-end`` -- the end of the funding period, while it lies ahead (expenditure after it is
   not eligible; an extension is applied for before it, R-EXTENSION);
 * ``unused-funds`` -- money paid out and not reported as used, due within the drawdown window
-  (R-DRAWDOWN-2M; afterwards it may bear interest, R-INTERIM-INTEREST).
+  (R-DRAWDOWN-2M; afterwards it may bear interest, R-INTERIM-INTEREST);
+* ``refund`` -- money the grantee still owes back (R-REFUND): one duty per tranche of the
+  refund claim (:attr:`~grantflow.domain.model.Grant.claim_tranches`) not yet repaid, due on
+  the day it arose (in NRW the claim is due when it arises, VV Nr. 8.5 zu § 44 LHO; grantflow
+  knows no payment period), with the amount still owed after the ``repay`` records
+  (:func:`grantflow.domain.refunds.owed_tranches`). It bears interest until repaid
+  (R-REFUND-INTEREST), which ``grantflow money`` computes.
 
 A duty is *overdue* when ``as_of`` is after its due date (the due date itself is in time).
-Fulfilled duties are not listed. Only approved, running and extended grants have duties: a
-closed grant has delivered its proof and been settled, and proposed, rejected, withdrawn and
-revoked grants owe no proofs (a revoked grant's refund is a claim, see
-``grantflow.domain.refunds``).
+Fulfilled duties are not listed. Only approved, running and extended grants owe proofs and
+have a period end and unused funds: a closed grant has delivered its proof and been settled,
+and proposed, rejected, withdrawn and revoked grants owe no proofs. A refund is owed in any
+state that has a claim: a grant whose amount an amendment lowered below what was paid, a
+closed grant settled below it, a revoked grant.
 
 Spending reports, interim proofs and the received proof of use come from the grant's own
 ``submit`` records; a caller may pass other figures instead (see ``docs/explanation/money.md``).
+Tranches that arose and repayments made after ``as_of`` are not yet known on ``as_of``.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from grantflow.domain.dates import add_months, end_of_month
 from grantflow.domain.guideline import ProgramVersion
 from grantflow.domain.model import Grant, State
 from grantflow.domain.money import ZERO, format_eur
-from grantflow.domain.refunds import UseLike, match_uses
+from grantflow.domain.refunds import UseLike, match_uses, owed_tranches
 from grantflow.domain.rules import DrawdownWindowRule, ExtensionRule, ProofDeadlineRule, proof_due
 
 PROOF_MONTHS = 6
@@ -56,6 +64,7 @@ class DutyKind(enum.StrEnum):
     INTERIM_PROOF = "interim-proof"
     PERIOD_END = "period-end"
     UNUSED_FUNDS = "unused-funds"
+    REFUND = "refund"
 
 
 @attrs.frozen(kw_only=True)
@@ -73,8 +82,8 @@ class Duty:
 
 
 def _late(as_of: pendulum.Date, due: pendulum.Date) -> tuple[bool, int, str]:
-    if as_of > due:
-        n = (as_of - due).in_days()
+    n = as_of.toordinal() - due.toordinal()  # days between, as (as_of - due).in_days()
+    if n > 0:
         return True, n, f"; {n} day{'' if n == 1 else 's'} overdue"
     return False, 0, ""
 
@@ -98,10 +107,13 @@ def duties(
     first in, first out; without them every payout counts as unused. ``proof_received`` is the
     day the proof of use arrived (while the grant is not yet closed, the check takes time);
     ``interim_proofs_received`` maps a budget year to the day its interim proof arrived.
-    Reports and receipts dated after ``as_of`` are not yet known on ``as_of``.
+    Reports and receipts dated after ``as_of`` are not yet known on ``as_of``. A grant in any
+    state has its refund duties (:func:`refund_duties`); only approved, running and extended
+    grants have the others.
     """
+    refunds = refund_duties(grant, as_of)
     if grant.state not in _WITH_DUTIES:
-        return []
+        return refunds
     # what the grant's own records say (``submit``), unless the caller passes other figures
     uses = list(uses) or [(u.date, u.amount) for u in grant.uses]
     proof_received = proof_received or grant.proof_received_on
@@ -109,12 +121,41 @@ def duties(
         interim_proofs_received = dict(grant.interim_proofs)
     received = {y: d for y, d in (interim_proofs_received or {}).items() if d <= as_of}
     out = [
+        *refunds,
         *_proof_of_use(grant, version, as_of, proof_received),
         *_interim_proofs(grant, as_of, received),
         *_period_end(grant, version, as_of),
         *_unused_funds(grant, version, as_of, uses),
     ]
     return sorted(out, key=lambda d: (d.due, d.kind.value))
+
+
+def refund_duties(grant: Grant, as_of: pendulum.Date) -> list[Duty]:
+    """One ``refund`` duty per tranche of ``grant``'s refund claim still (partly) owed at the
+    end of ``as_of``, oldest first (:func:`grantflow.domain.refunds.owed_tranches`)."""
+    return [
+        refund_duty(grant.id, o.tranche.due, o.owed, as_of) for o in owed_tranches(grant, as_of)
+    ]
+
+
+def refund_duty(grant_id: str, due: pendulum.Date, owed: Decimal, as_of: pendulum.Date) -> Duty:
+    """The ``refund`` duty for ``owed`` of a refund claim (or of one of its tranches) that
+    arose on ``due`` (R-REFUND: due when it arises). ``grantflow due`` builds it from the
+    grants table's refund columns for most grants, so it takes nothing else."""
+    overdue, days, late = _late(as_of, due)
+    return Duty(
+        kind=DutyKind.REFUND,
+        due=due,
+        rule_id="R-REFUND",
+        description=(
+            f"{format_eur(owed)} of the refund claim still owed, due since it arose on "
+            f"{due.isoformat()} (R-REFUND){late}; it bears interest until repaid "
+            f"(R-REFUND-INTEREST): grantflow money {grant_id} shows it"
+        ),
+        overdue=overdue,
+        days_overdue=days,
+        amount=owed,
+    )
 
 
 def _proof_of_use(

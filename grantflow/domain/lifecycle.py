@@ -620,6 +620,7 @@ def apply(grant: Grant | None, record: TransitionRecord) -> Grant:
                 seq=record.seq,
                 event=record.event,
                 effective_from=effective or record.business_date,
+                arose_on=record.business_date,
             ),
         )
     return after

@@ -200,13 +200,26 @@ class Repayment:
 @attrs.frozen
 class ClaimTranche:
     """A part of the refund claim that arose with record ``seq`` (a lowering ``amend``, a
-    ``close``, a ``revoke``) and bears refund interest from ``effective_from`` (R-REFUND,
-    R-REFUND-INTEREST). The tranches of a grant add up to its refund claim."""
+    ``close``, a ``revoke``) on ``arose_on`` and bears refund interest from ``effective_from``
+    (R-REFUND, R-REFUND-INTEREST). The tranches of a grant add up to its refund claim.
+
+    ``arose_on`` is the business date of that record, the notice that claims the money back; a
+    revocation for the past may date ``effective_from`` earlier. ``None`` for a tranche stored
+    before grantflow kept the day (``effective_from`` then stands in, see :attr:`due`).
+    """
 
     seq: int
     event: Event
     effective_from: pendulum.Date
     amount: Decimal
+    arose_on: pendulum.Date | None = None
+
+    @property
+    def due(self) -> pendulum.Date:
+        """When this part of the claim is to be paid: the day it arose (R-REFUND; in NRW the
+        claim is due when it arises, VV Nr. 8.5 zu § 44 LHO). grantflow knows no payment
+        period; a later payment day set in a notice is not recorded."""
+        return self.arose_on if self.arose_on is not None else self.effective_from
 
 
 @attrs.frozen

@@ -9,7 +9,8 @@ the services can call them with whatever they have stored:
   the base rate per year, from the day the notice became ineffective (or, as the MPSC terms
   say, from the day after each payout) on what is still owed, until each repayment.
 * :func:`claim_tranches` / :func:`next_tranches` -- the parts of a refund claim by the step
-  that created them (a lowering amendment, a close, a revocation), each with its own date.
+  that created them (a lowering amendment, a close, a revocation), each with its own date;
+  :func:`owed_tranches` -- what is still owed of each on a date, after the repayments.
 * :func:`match_uses` and :func:`interim_interest` -- R-INTERIM-INTEREST (§ 49a Abs. 4 VwVfG):
   money not used within the drawdown window (R-DRAWDOWN-2M, two months in NRW) bears interest
   from payout to use. Spending reports are matched to payouts first in, first out.
@@ -435,18 +436,32 @@ def claim_tranches(grant: Grant) -> tuple[ClaimTranche, ...]:
 
 
 def next_tranches(
-    before: Grant, after: Grant, *, seq: int, event: Event, effective_from: pendulum.Date
+    before: Grant,
+    after: Grant,
+    *,
+    seq: int,
+    event: Event,
+    effective_from: pendulum.Date,
+    arose_on: pendulum.Date,
 ) -> tuple[ClaimTranche, ...]:
-    """The claim tranches after a step that took ``before`` to ``after``.
+    """The claim tranches after a step (record ``seq`` of ``arose_on``) that took ``before`` to
+    ``after``.
 
-    A claim that grows gets a new tranche for the difference, dated ``effective_from``; a claim
-    that shrinks (an amendment raising the amount again) loses its newest tranches first.
+    A claim that grows gets a new tranche for the difference, arisen on ``arose_on`` and
+    bearing interest from ``effective_from``; a claim that shrinks (an amendment raising the
+    amount again) loses its newest tranches first.
     """
     tranches = list(claim_tranches(before))
     change = after.refund_claim - before.refund_claim
     if change > 0:
         tranches.append(
-            ClaimTranche(seq=seq, event=event, effective_from=effective_from, amount=change)
+            ClaimTranche(
+                seq=seq,
+                event=event,
+                effective_from=effective_from,
+                amount=change,
+                arose_on=arose_on,
+            )
         )
     while change < 0 and tranches:
         last = tranches.pop()
@@ -456,6 +471,40 @@ def next_tranches(
         else:
             change += last.amount
     return tuple(tranches)
+
+
+@attrs.frozen(kw_only=True)
+class OwedTranche:
+    """What is still ``owed`` of one tranche of a refund claim, due since ``tranche.due``."""
+
+    tranche: ClaimTranche
+    owed: Decimal
+
+
+def owed_tranches(grant: Grant, as_of: pendulum.Date | None = None) -> tuple[OwedTranche, ...]:
+    """What is still owed of each tranche of ``grant``'s refund claim (R-REFUND) at the end of
+    ``as_of`` (default: after every step), oldest tranche first; tranches paid back in full are
+    left out. Without tranches or repayments dated after ``as_of`` the amounts add up to
+    :attr:`Grant.refund_outstanding`.
+
+    Only tranches that arose by ``as_of`` and repayments made by ``as_of`` count. Repayments
+    are credited to the oldest tranche first: it has been due the longest (the order of
+    § 366 Abs. 2 BGB among debts equally due; whether it applies by analogy was not verified).
+    The interest does not depend on this order: every tranche bears the same rate on what is
+    owed (:func:`refund_interest`).
+    """
+    tranches = sorted(claim_tranches(grant), key=lambda t: t.seq)
+    repaid = grant.repaid_amount
+    if as_of is not None:
+        tranches = [t for t in tranches if t.due <= as_of]
+        repaid = sum((r.amount for r in grant.repayments if r.date <= as_of), ZERO)
+    out: list[OwedTranche] = []
+    for t in tranches:
+        credited = min(repaid, t.amount)
+        repaid -= credited
+        if t.amount > credited:
+            out.append(OwedTranche(tranche=t, owed=t.amount - credited))
+    return tuple(out)
 
 
 def refund_claim(grant: Grant, effective_from: pendulum.Date | None = None) -> RefundClaim:

@@ -3,18 +3,32 @@
 The DMR grant: funding period 2019-04-01 to 2020-12-31, approved 2019-03-15. Its proof of use
 is due by the end of the 6th month after the period: 2021-06-30 (R-PROOF-6M). It runs through
 the budget year 2019, so an interim proof for 2019 is due by 2020-04-30 (R-INTERIM-PROOF).
+A refund claim is due on the day it arises (R-REFUND); the days overdue are counted by hand in
+each test's docstring.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
+import pendulum
 import pytest
 
-from grantflow.domain.commands import Close, Disburse, Extend, Reject, Revoke, Withdraw
-from grantflow.domain.duties import Duty, DutyKind, duties
+from grantflow.domain.commands import (
+    Amend,
+    Close,
+    Disburse,
+    Extend,
+    Reject,
+    Repay,
+    Revoke,
+    Withdraw,
+)
+from grantflow.domain.duties import Duty, DutyKind, duties, refund_duties
 from grantflow.domain.guideline import ProgramVersion
-from grantflow.domain.model import Override, State
+from grantflow.domain.model import Event, Override, RevocationEffect, State
+from grantflow.domain.refunds import owed_tranches
 from grantflow.domain.rules import ProofDeadlineRule, proof_due
 from tests.domain.builders import (
     ANTON,
@@ -291,9 +305,9 @@ def test_an_approved_grant_already_has_its_dated_duties() -> None:
 
 @pytest.mark.parametrize("state", ["proposed", "rejected", "withdrawn", "revoked"])
 def test_grants_outside_the_funding_phase_have_no_duties(state: str) -> None:
-    if state == "revoked":
-        case = dmr_paid(EUR("100000.00"))
-        case.do(Revoke(date=day("2021-09-01"), notice_number="W-1", reason="Zweck verfehlt"), ANTON)
+    if state == "revoked":  # before any payment: nothing to pay back either
+        case = dmr_approved()
+        case.do(Revoke(date=day("2019-04-01"), notice_number="W-1", reason="Zweck verfehlt"), ANTON)
     else:
         case = dmr_proposed()
         if state == "rejected":
@@ -302,3 +316,170 @@ def test_grants_outside_the_funding_phase_have_no_duties(state: str) -> None:
             case.do(Withdraw(date=day("2019-03-01")), CLARA)
     assert case.current.state.value == state
     assert duties(case.current, _version(case, "2021-09-01"), day("2021-09-01")) == []
+
+
+# --------------------------------------------------------------------------------------------
+# Refunds (R-REFUND): due when the claim arises, until repaid
+# --------------------------------------------------------------------------------------------
+
+
+def _refunds(found: list[Duty]) -> list[tuple[str, Decimal | None, bool, int]]:
+    return [
+        (d.due.isoformat(), d.amount, d.overdue, d.days_overdue)
+        for d in found
+        if d.kind is DutyKind.REFUND
+    ]
+
+
+def _revoked(effective_from: pendulum.Date | None = None) -> Case:
+    """200,000.00 paid on 2019-05-02; revoked for the past on 2022-11-15 (the worked example
+    of docs/explanation/money.md)."""
+    case = dmr_paid(EUR("200000.00"))
+    case.do(
+        Revoke(
+            date=day("2022-11-15"),
+            effective_from=effective_from,
+            notice_number="W-1",
+            reason="kein Verwendungsnachweis",
+        ),
+        ANTON,
+    )
+    return case
+
+
+def test_a_revoked_grant_owes_its_refund_from_the_day_of_the_revocation() -> None:
+    """Due 2022-11-15, the day the claim arose: in time that day; on 2022-12-15 overdue by
+    15 (rest of November) + 15 = 30 days. A revoked grant owes no proofs, only the money."""
+    case = _revoked()
+    version = _version(case, "2022-11-15")
+    on_the_day = duties(case.current, version, day("2022-11-15"))
+    assert _refunds(on_the_day) == [("2022-11-15", EUR("200000.00"), False, 0)]
+    assert [d.kind for d in on_the_day] == [DutyKind.REFUND]
+    (refund,) = duties(case.current, version, day("2022-12-15"))
+    assert (refund.rule_id, refund.overdue, refund.days_overdue) == ("R-REFUND", True, 30)
+    assert refund.description == (
+        "200,000.00 EUR of the refund claim still owed, due since it arose on 2022-11-15 "
+        "(R-REFUND); 30 days overdue; it bears interest until repaid (R-REFUND-INTEREST): "
+        f"grantflow money {case.current.id} shows it"
+    )
+
+
+def test_a_repayment_lowers_the_refund_and_a_full_one_removes_it() -> None:
+    """80,000.00 repaid on 2022-12-16, the remaining 120,000.00 on 2023-03-01 (the worked
+    example of docs/explanation/money.md). On 2023-02-28 120,000.00 are overdue by
+    15 + 31 + 31 + 28 = 105 days; from 2023-03-01 nothing is owed."""
+    case = _revoked()
+    case.do(Repay(date=day("2022-12-16"), amount=EUR("80000.00")), FINN)
+    version = _version(case, "2022-12-16")
+    assert _refunds(duties(case.current, version, day("2022-12-16"))) == [
+        ("2022-11-15", EUR("120000.00"), True, 31)
+    ]
+    # a repayment is not known before its day: on 2022-12-15 all 200,000.00 are owed
+    assert _refunds(duties(case.current, version, day("2022-12-15"))) == [
+        ("2022-11-15", EUR("200000.00"), True, 30)
+    ]
+    case.do(Repay(date=day("2023-03-01"), amount=EUR("120000.00")), FINN)
+    assert _refunds(duties(case.current, version, day("2023-02-28"))) == [
+        ("2022-11-15", EUR("120000.00"), True, 105)
+    ]
+    assert duties(case.current, version, day("2023-03-01")) == []
+    assert case.current.refund_outstanding == EUR("0.00")
+
+
+def test_a_revocation_reaching_back_is_due_from_its_own_day() -> None:
+    """Revoked on 2022-11-15 with effect from 2022-01-10: interest runs from 2022-01-10
+    (R-REFUND-INTEREST), but nobody can pay a claim before the notice makes it: it is due
+    from 2022-11-15, and not known before that day."""
+    case = _revoked(effective_from=day("2022-01-10"))
+    (tranche,) = case.current.claim_tranches
+    assert (tranche.effective_from, tranche.arose_on, tranche.due) == (
+        day("2022-01-10"),
+        day("2022-11-15"),
+        day("2022-11-15"),
+    )
+    version = _version(case, "2022-11-15")
+    assert duties(case.current, version, day("2022-11-14")) == []
+    assert _refunds(duties(case.current, version, day("2022-11-16"))) == [
+        ("2022-11-15", EUR("200000.00"), True, 1)
+    ]
+
+
+def test_each_tranche_is_due_from_its_own_step_and_repayments_clear_the_oldest_first() -> None:
+    """Paid 700,000.00; an amendment of 2020-03-02 lowers the grant to 600,000.00 (100,000.00
+    owed from then on), a revocation of 2020-06-02 claims the other 600,000.00.
+
+    On 2020-07-01: 100,000.00 overdue by 29 + 30 + 31 + 30 + 1 = 121 days, 600,000.00 by
+    28 + 1 = 29 days. 150,000.00 repaid on 2020-07-15 clear the older tranche and leave
+    550,000.00 of the newer one, overdue by 28 + 15 = 43 days."""
+    case = dmr_paid(EUR("700000.00"))
+    case.do(Amend(date=day("2020-03-02"), notice_number="Ä1", amount=EUR("600000.00")), ANTON)
+    running = case.current
+    case.do(Revoke(date=day("2020-06-02"), notice_number="W1", reason="Zweck entfallen"), ANTON)
+    version = _version(case, "2020-07-01")
+    # while the grant runs, the refund is listed among its other duties, by due date (the
+    # payout is not reported as used: its window ended 2019-07-02)
+    assert [d.kind for d in duties(running, version, day("2020-03-02"))] == [
+        DutyKind.UNUSED_FUNDS,
+        DutyKind.REFUND,
+        DutyKind.INTERIM_PROOF,
+        DutyKind.PERIOD_END,
+        DutyKind.PROOF_OF_USE,
+    ]
+    assert _refunds(duties(case.current, version, day("2020-07-01"))) == [
+        ("2020-03-02", EUR("100000.00"), True, 121),
+        ("2020-06-02", EUR("600000.00"), True, 29),
+    ]
+    # before the revocation only the amendment's tranche had arisen
+    assert _refunds(duties(case.current, version, day("2020-04-01"))) == [
+        ("2020-03-02", EUR("100000.00"), True, 30)
+    ]
+    case.do(Repay(date=day("2020-07-15"), amount=EUR("150000.00")), FINN)
+    owed = owed_tranches(case.current)
+    assert [(o.tranche.event, o.tranche.due, o.owed) for o in owed] == [
+        (Event.REVOKE, day("2020-06-02"), EUR("550000.00"))
+    ]
+    assert sum(o.owed for o in owed) == case.current.refund_outstanding
+    assert _refunds(duties(case.current, version, day("2020-07-15"))) == [
+        ("2020-06-02", EUR("550000.00"), True, 43)
+    ]
+
+
+def test_a_closed_grant_owes_the_difference_from_its_close() -> None:
+    """800,000.00 paid; the proof shows 900,000.00 of costs, so the grant is 720,000.00 (80 %):
+    80,000.00 are owed from the close on 2021-06-15, on 2021-07-01 overdue by 16 days. A
+    revocation for the future keeps the claim owed as it was."""
+    case = dmr_paid(EUR("800000.00"))
+    case.do(
+        Close(date=day("2021-06-15"), proof_date=day("2021-05-31"), final_costs=EUR("900000.00")),
+        ANTON,
+    )
+    version = _version(case, "2021-07-01")
+    assert duties(case.current, version, day("2021-07-01")) == refund_duties(
+        case.current, day("2021-07-01")
+    )
+    assert _refunds(duties(case.current, version, day("2021-07-01"))) == [
+        ("2021-06-15", EUR("80000.00"), True, 16)
+    ]
+    case.do(
+        Revoke(
+            date=day("2021-08-02"),
+            notice_number="W-F",
+            effect=RevocationEffect.FUTURE,
+            reason="Zweckbindung endet",
+        ),
+        ANTON,
+    )
+    assert _refunds(duties(case.current, version, day("2021-08-02"))) == [
+        ("2021-06-15", EUR("80000.00"), True, 48)
+    ]
+
+
+def test_a_tranche_stored_without_its_day_is_due_from_its_effective_date() -> None:
+    """Snapshots written before grantflow kept the day a tranche arose have no ``arose_on``;
+    the day interest starts stands in."""
+    case = _revoked(effective_from=day("2022-01-10"))
+    (tranche,) = case.current.claim_tranches
+    old = attrs.evolve(case.current, claim_tranches=(attrs.evolve(tranche, arose_on=None),))
+    assert _refunds(refund_duties(old, day("2022-01-11"))) == [
+        ("2022-01-10", EUR("200000.00"), True, 1)
+    ]
