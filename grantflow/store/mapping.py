@@ -31,6 +31,7 @@ from grantflow.domain.model import (
     Verdict,
 )
 from grantflow.domain.money import ZERO
+from grantflow.domain.refunds import owed_tranches
 from grantflow.errors import IntegrityFailure
 from grantflow.store.models import ActorColumns, GrantColumns, Models, TransitionColumns
 
@@ -99,6 +100,18 @@ def grant_values(grant: Grant, *, now: pendulum.DateTime) -> dict[str, Any]:
         "version": grant.version,
         "snapshot": to_data(grant),
         "updated_at": now,
+        **refund_values(grant),
+    }
+
+
+def refund_values(grant: Grant) -> dict[str, Any]:
+    """The refund columns of ``grant``'s row: what is still owed, since when the oldest tranche
+    of it is due, and of how many tranches (:func:`~grantflow.domain.refunds.owed_tranches`)."""
+    owed = owed_tranches(grant)
+    return {
+        "refund_outstanding": grant.refund_outstanding,
+        "refund_due": min((o.tranche.due for o in owed), default=None),
+        "refund_tranches": len(owed),
     }
 
 
@@ -113,6 +126,9 @@ CHANGING = (
     "version",
     "snapshot",
     "updated_at",
+    "refund_outstanding",
+    "refund_due",
+    "refund_tranches",
 )
 """The columns a step can change (the others are fixed by the proposal)."""
 
@@ -306,6 +322,7 @@ __all__ = [
     "new_grant_row",
     "record_from_row",
     "record_from_values",
+    "refund_values",
     "roles_to_json",
     "transition_values",
     "update_grant_row",

@@ -13,7 +13,8 @@ Tables (without prefix):
 ``programs``          funding programs (id, name, short prefix of grant ids)
 ``program_versions``  every guideline version ever loaded: its resolved document and hash
 ``grant_numbers``     the last grant number per program and year (id allocation)
-``grants``            the current snapshot of every grant (JSON) plus query and money columns;
+``grants``            the current snapshot of every grant (JSON) plus query and money columns
+                      (the refund columns of migration ``0005`` among them);
                       ``version`` is the mapper's ``version_id_col``
 ``transitions``       the transition log; ``id`` is the global order, ``(grant_id, seq)`` unique
 ``notices``           grant, amendment and revocation notices (one per such transition)
@@ -157,6 +158,13 @@ class GrantColumns(_Row):
     version: Mapped[int] = mapped_column(Integer)
     snapshot: Mapped[dict[str, Any]] = mapped_column(json_type())
     updated_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
+    refund_outstanding: Mapped[Decimal] = mapped_column(Money(), server_default="0")
+    """What the grantee still owes back (``Grant.refund_outstanding``; derived, for ``due``)."""
+    refund_due: Mapped[pendulum.Date | None] = mapped_column(BusinessDate())
+    """The day the oldest tranche still owed arose and fell due (NULL: nothing is owed)."""
+    refund_tranches: Mapped[int] = mapped_column(Integer, server_default="0")
+    """How many tranches of the refund claim are still (partly) owed
+    (:func:`grantflow.domain.refunds.owed_tranches`)."""
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
@@ -381,6 +389,8 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
                 "id", "program_id", "region", "focus", "private_funds", "eligible_costs",
             ),
             Index(f"ix_{prefix}grants_due", "state", "period_end"),
+            # migration 0005: the grants that owe a refund (`due`)
+            Index(f"ix_{prefix}grants_refunds", "refund_tranches", "last_business_date"),
         )  # fmt: skip
 
     class Transition(TransitionColumns, Base):

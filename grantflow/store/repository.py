@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -45,7 +46,8 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.types import Integer, String
 
 from grantflow.audit import chain, entries
-from grantflow.domain import budget
+from grantflow.domain import budget, lifecycle
+from grantflow.domain.codec import to_data
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.model import Actor, Event, Grant, Role, State, TransitionRecord
 from grantflow.domain.money import ZERO
@@ -726,6 +728,65 @@ class Store:
             self.conn.execute(insert(table), rows[start : start + 5000])
         return len(rows)
 
+    def rebuild_refund_rows(self, *, batch: int = 2000) -> int:
+        """Write the snapshot and the refund columns (:func:`mapping.refund_values`) of every
+        grant that has a refund claim again, from the replay of its records; returns how many
+        grants were written. Migration 0005 runs it: the snapshots it finds keep no day on which
+        each tranche of a claim arose (``ClaimTranche.arose_on``), the replay does.
+
+        A grant has a claim exactly when it paid more than it binds (``disbursed_amount >
+        committed_amount``: a closed or revoked grant binds its final amount, any other its
+        approved amount); the other grants owe nothing and keep their rows.
+        """
+        G, T = self.m.Grant, self.m.Transition
+        owing = select(G.id).where(G.disbursed_amount > G.committed_amount)
+        stmt = (
+            select(
+                T.grant_id,
+                T.seq,
+                T.event,
+                T.from_state,
+                T.to_state,
+                T.business_date,
+                T.actor,
+                T.data,
+                T.guideline_id,
+                T.guideline_version,
+            )
+            .where(T.grant_id.in_(owing.scalar_subquery()))
+            .order_by(T.grant_id, T.seq)
+        )
+        table = G.__table__  # type: ignore[attr-defined]
+        columns = ("snapshot", "refund_outstanding", "refund_due", "refund_tranches")
+        write = (
+            update(G)
+            .where(G.id == bindparam("where_id"))
+            .values({c: bindparam(f"new_{c}", type_=table.c[c].type) for c in columns})
+        )
+        rows = self.conn.execute(stmt.execution_options(yield_per=batch)).mappings()
+        pending: list[dict[str, Any]] = []
+        written = 0
+        for grant_id, records in itertools.groupby(rows, key=lambda r: r["grant_id"]):
+            grant = None
+            for r in records:
+                record = mapping.record_from_values(
+                    **r, recorded_at=_UNREAD, reason="", verdicts=()
+                )
+                grant = lifecycle.apply(grant, record)
+            assert grant is not None
+            values = {"snapshot": to_data(grant), **mapping.refund_values(grant)}
+            pending.append({"where_id": grant_id, **{f"new_{c}": values[c] for c in columns}})
+            if len(pending) >= batch:
+                written += self._write_pending(write, pending)
+        return written + self._write_pending(write, pending)
+
+    def _write_pending(self, stmt: Any, pending: list[dict[str, Any]]) -> int:
+        if pending:
+            self.conn.execute(stmt, pending)
+        n = len(pending)
+        pending.clear()
+        return n
+
     def budget_days_problems(self, program_id: str | None = None) -> list[str]:
         """Where ``budget_days`` differs from what the transition log says (empty: it agrees),
         one line per day and key. Replays the whole log of ``program_id`` (every program with
@@ -1085,7 +1146,8 @@ class Store:
 
 
 _UNREAD = pendulum.datetime(1970, 1, 1, tz="UTC")
-"""The recording time of records replayed for the budget days (which it does not change)."""
+"""The recording time of records replayed for the budget days and the refund rows (which it
+does not change)."""
 
 BUDGET_KEY = ("program_id", "day", "region", "focus", "call")
 """The key columns of ``budget_days``."""

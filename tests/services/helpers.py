@@ -263,6 +263,9 @@ def invariant_problems(app: Grantflow) -> list[str]:
             "region",
             "call",
             "focus",
+            "refund_outstanding",
+            "refund_due",
+            "refund_tranches",
         ):
             if row[column] != expected[column]:
                 problems.append(
