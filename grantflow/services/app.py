@@ -780,8 +780,10 @@ class Grantflow:
         within_days: int | None = None,
         program: str | None = None,
     ) -> list[reports.DueItem]:
-        """Duties of running grants due by ``as_of + within_days`` (every open one if
-        ``None``), overdue first: proofs of use, interim proofs, period ends, unused funds."""
+        """Duties due by ``as_of + within_days`` (every open one if ``None``), overdue first:
+        proofs of use, interim proofs, period ends and unused funds of approved, running and
+        extended grants, and the refunds still owed by grants in any state (due when the claim
+        arose, R-REFUND)."""
         programs = [self.program(program)] if program else self.programs()
         day = as_of or pendulum.today("Europe/Berlin").date()
         return self._read(lambda store: reports.due(store, programs, day, within_days, program))

@@ -9,6 +9,8 @@ days, regions and focus areas with steps in them, not with the records.
 
 The duties report narrows the grants in SQL to those that can have a duty in the window and
 only then asks the domain (:func:`grantflow.domain.duties.duties`) for the exact due dates.
+Refunds are listed from the grants' refund columns (migration 0005), so that a program where
+many grants owe money back does not have to read all their snapshots.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from typing import Any
 
 import attrs
 import pendulum
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from grantflow.domain.duties import Duty, duties
+from grantflow.domain.duties import Duty, DutyKind, duties, refund_duties, refund_duty
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.model import State
 from grantflow.domain.money import ZERO
@@ -185,37 +187,74 @@ def due(
     within_days: int | None,
     program_id: str | None = None,
 ) -> list[DueItem]:
-    """Duties of active grants due by ``as_of + within_days`` (all open ones if ``None``),
-    overdue first, then by due date.
+    """Duties due by ``as_of + within_days`` (all open ones if ``None``), overdue first, then by
+    due date: the duties of active grants, and the refunds still owed by grants in any state.
 
-    SQL narrows the grants first: a proof of use or a period end can only fall due in the
-    window if the funding period ends before the window does (MPSC phases count months from
-    the notice, so grants with a phase are always looked at); interim proofs fall due on
-    30 April, so when the window contains a 30 April every multi-year active grant is a
-    candidate.
+    SQL narrows the grants first. Active grants: a proof of use or a period end can only fall
+    due in the window if the funding period ends before the window does (MPSC phases count
+    months from the notice, so grants with a phase are always looked at); interim proofs fall
+    due on 30 April, so when the window contains a 30 April every multi-year active grant is a
+    candidate. Refunds (due the day they arise, so never later than ``as_of``): a grant that
+    owes one tranche of a claim and has no step after ``as_of`` is listed from its refund
+    columns alone (what is owed, and since when); a grant that owes several tranches, or has
+    steps after ``as_of`` and a claim (a tranche or a repayment ``as_of`` does not know yet),
+    is read from its snapshot and asked to the domain
+    (:func:`grantflow.domain.duties.refund_duties`), which gives the same duties.
     """
     G = store.m.Grant
     by_id = {p.id: p for p in programs}
     horizon = as_of.add(days=within_days) if within_days is not None else None
-    cond: list[ColumnElement[bool]] = [G.state.in_([s.value for s in ACTIVE])]
-    if program_id:
-        cond.append(G.program_id == program_id)
+    of_program: list[ColumnElement[bool]] = [G.program_id == program_id] if program_id else []
+    items: list[DueItem] = []
+
+    def add(gid: str, pid: str, applicant: str, title: str, duty: Duty) -> None:
+        if horizon is not None and duty.due > horizon and not duty.overdue:
+            return
+        items.append(DueItem(gid, pid, applicant, title, duty))
+
+    cond: list[ColumnElement[bool]] = [G.state.in_([s.value for s in ACTIVE]), *of_program]
     if horizon is not None and not _contains_april_30(as_of, horizon):
         # a proof of use or a period end can fall due (or be overdue) only once the period
         # ends by the horizon; phases count from the notice, so they are always looked at
         cond.append(or_(G.period_end <= horizon, G.phase.is_not(None)))
-    items: list[DueItem] = []
     for (snapshot,) in store.conn.execute(select(G.snapshot).where(*cond).order_by(G.id)):
         grant = mapping.grant_from_snapshot(snapshot)
         program = by_id.get(grant.program_id)
         if program is None:
             continue
         for duty in duties(grant, _version(program, as_of), as_of):
-            if horizon is not None and duty.due > horizon and not duty.overdue:
-                continue
-            items.append(
-                DueItem(grant.id, grant.program_id, grant.applicant.lead, grant.title, duty)
-            )
+            if duty.kind is not DutyKind.REFUND:  # refunds: below, for grants in any state
+                add(grant.id, grant.program_id, grant.applicant.lead, grant.title, duty)
+
+    # refunds of one tranche, with nothing after as_of: from the columns. Such a refund fell
+    # due on or before as_of (the day of a step), so the window never hides it; read in the
+    # order of the final sort, which then costs little even for many rows
+    one = select(G.id, G.program_id, G.applicant, G.title, G.refund_due, G.refund_outstanding)
+    one = one.where(G.refund_tranches == 1, G.last_business_date <= as_of, *of_program)
+    for gid, pid, applicant, title, since, owed in store.conn.execute(
+        one.order_by(G.refund_due, G.id)
+    ):
+        assert since is not None, f"{gid} owes a tranche of a refund claim without its day"
+        if pid in by_id:
+            items.append(DueItem(gid, pid, applicant, title, refund_duty(gid, since, owed, as_of)))
+    # the others with a claim: from the snapshot (``refund_tranches IN (0, 1)`` adds nothing
+    # to the condition but lets both terms use the index on refund_tranches, last_business_date)
+    rest = select(G.snapshot).where(
+        or_(
+            G.refund_tranches > 1,
+            and_(
+                G.refund_tranches.in_((0, 1)),
+                G.last_business_date > as_of,
+                G.disbursed_amount > G.committed_amount,
+            ),
+        ),
+        *of_program,
+    )
+    for (snapshot,) in store.conn.execute(rest):
+        grant = mapping.grant_from_snapshot(snapshot)
+        if grant.program_id in by_id:
+            for duty in refund_duties(grant, as_of):
+                add(grant.id, grant.program_id, grant.applicant.lead, grant.title, duty)
     items.sort(key=lambda i: (not i.duty.overdue, i.duty.due, i.grant_id))
     return items
 
