@@ -69,20 +69,17 @@ def parse_amount(text: str) -> Decimal:
     )
 
 
-def _group(digits: str, sep: str) -> str:
-    head = len(digits) % 3 or 3
-    parts = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
-    return sep.join(parts)
+_TO_GERMAN = str.maketrans(",.", ".,")
 
 
 def format_eur(amount: Decimal, *, german: bool = False) -> str:
     """Format an amount with its currency: ``850,000.00 EUR`` or (German) ``850.000,00 EUR``."""
     q = money(amount)
-    sign = "-" if q < 0 else ""
-    whole, _, cents = f"{abs(q):.2f}".partition(".")
+    sign = "-" if q < 0 else ""  # not "-0.00" for a negative zero
+    text = f"{abs(q):,.2f}"
     if german:
-        return f"{sign}{_group(whole, '.')},{cents} EUR"
-    return f"{sign}{_group(whole, ',')}.{cents} EUR"
+        text = text.translate(_TO_GERMAN)
+    return f"{sign}{text} EUR"
 
 
 def format_rate(rate: Decimal) -> str:
