@@ -152,7 +152,8 @@ def due(
     program_id: str | None,
 ) -> None:
     """Duties falling due, overdue first: proofs of use, interim proofs, ends of funding
-    periods, funds not used within two months.
+    periods, funds not used within two months, and refunds still owed (due when the claim
+    arises, until repaid).
 
     \\b
     Example:

@@ -80,6 +80,60 @@ def test_spending_reports_interim_proofs_and_duties(setup: Run) -> None:
     assert r.exit_code == 1 and "R-PROOF-6M" in r.stderr and "2022-01-12" in r.stderr
 
 
+def test_due_lists_a_refund_until_it_is_repaid(setup: Run) -> None:
+    """200,000.00 paid, revoked on 2022-11-15: the refund is due that day (R-REFUND) and on
+    2022-12-15 overdue by 15 + 15 = 30 days; 80,000.00 repaid on 2022-12-16 leave 120,000.00
+    (31 days overdue); the rest repaid on 2023-03-01 ends the duty."""
+    gid = _running(setup)
+    steps = [
+        ("fiona", "disburse", gid, "--amount", "200.000,00", "--date", "2019-07-01"),
+        ("anton", "revoke", gid, "--notice", "W-1", "--date", "2022-11-15", "--reason",
+         "kein Verwendungsnachweis"),
+    ]  # fmt: skip
+    for actor, *args in steps:
+        r = setup(*args, actor=actor)
+        assert r.exit_code == 0, r.output
+    lead = json.loads(setup("show", gid, json=True).stdout)["applicant"]["lead"]
+    r = setup("due", "--as-of", "2022-12-15", json=True)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == [
+        {
+            "grant": gid,
+            "program": NRW,
+            "applicant": lead,
+            "title": "GovChain",
+            "kind": "refund",
+            "due": "2022-11-15",
+            "overdue": True,
+            "days_overdue": 30,
+            "rule_id": "R-REFUND",
+            "amount": "200000.00",
+            "year": None,
+            "description": (
+                "200,000.00 EUR of the refund claim still owed, due since it arose on "
+                "2022-11-15 (R-REFUND); 30 days overdue; it bears interest until repaid "
+                f"(R-REFUND-INTEREST): grantflow money {gid} shows it"
+            ),
+        }
+    ]
+    table = setup("due", "--as-of", "2022-12-15", "--within", "10")
+    assert table.exit_code == 0, table.output
+    row = next(line for line in table.stdout.splitlines() if gid in line)
+    for shown in ("15.11.2022", "OVERDUE 30 d", "refund", "R-REFUND", "200,000.00 EUR"):
+        assert shown in row, (shown, row)
+
+    r = setup("repay", gid, "--amount", "80.000,00", "--date", "16.12.2022", actor="fiona")
+    assert r.exit_code == 0, r.output
+    (partly,) = json.loads(setup("due", "--as-of", "2022-12-16", json=True).stdout)
+    assert (partly["amount"], partly["days_overdue"]) == ("120000.00", 31)
+    r = setup("repay", gid, "--amount", "120000", "--date", "2023-03-01", actor="fiona")
+    assert r.exit_code == 0, r.output
+    assert json.loads(setup("due", "--as-of", "2023-03-01", json=True).stdout) == []
+    # a day earlier the grant still owed the rest
+    (before,) = json.loads(setup("due", "--as-of", "2023-02-28", json=True).stdout)
+    assert (before["amount"], before["days_overdue"]) == ("120000.00", 105)
+
+
 def test_budget_report_in_total_and_by_region(setup: Run) -> None:
     gid = _running(setup)
     setup("disburse", gid, "--amount", "250000", "--date", "2019-06-10", actor="fiona")
