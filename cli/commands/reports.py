@@ -36,7 +36,7 @@ def budget(ctx: click.Context, /, program_id: str, as_of: pendulum.Date | None) 
     """Budget, committed, disbursed, refunds and available, in total and by region, focus area
     and budget year, as they stood at the end of a date.
 
-    \\b
+    \b
     Example:
       grantflow report budget --program nrw-digitale-modellregionen --as-of 2019-12-05
     """
@@ -155,7 +155,7 @@ def due(
     periods, funds not used within two months, and refunds still owed (due when the claim
     arises, until repaid).
 
-    \\b
+    \b
     Example:
       grantflow due --as-of 2023-11-01 --within 60
     """
