@@ -655,19 +655,7 @@ class Store:
         computed from the transition log: each grant's records replayed in order, streamed
         grant by grant, every step's change summed per day and key (zero sums left out)."""
         T = self.m.Transition
-        # what apply() reads of a record: not its recording time, reason or verdicts
-        stmt = select(
-            T.grant_id,
-            T.seq,
-            T.event,
-            T.from_state,
-            T.to_state,
-            T.business_date,
-            T.actor,
-            T.data,
-            T.guideline_id,
-            T.guideline_version,
-        ).order_by(T.grant_id, T.seq)
+        stmt = select(*_REPLAY_COLUMNS(T)).order_by(T.grant_id, T.seq)
         if program_id is not None:
             stmt = stmt.where(T.guideline_id == program_id)
         result = self.conn.execute(stmt.execution_options(yield_per=batch))
@@ -741,18 +729,7 @@ class Store:
         G, T = self.m.Grant, self.m.Transition
         owing = select(G.id).where(G.disbursed_amount > G.committed_amount)
         stmt = (
-            select(
-                T.grant_id,
-                T.seq,
-                T.event,
-                T.from_state,
-                T.to_state,
-                T.business_date,
-                T.actor,
-                T.data,
-                T.guideline_id,
-                T.guideline_version,
-            )
+            select(*_REPLAY_COLUMNS(T))
             .where(T.grant_id.in_(owing.scalar_subquery()))
             .order_by(T.grant_id, T.seq)
         )
@@ -1165,6 +1142,23 @@ def _budget_row(
     }
     row.update(zip(budget.MEASURES, figures.values(), strict=True))
     return row
+
+
+def _REPLAY_COLUMNS(T: Any) -> tuple[Any, ...]:
+    """What replaying a record reads of it (``apply``): not its recording time, reason or
+    verdicts (for rebuilding derived data from the log)."""
+    return (
+        T.grant_id,
+        T.seq,
+        T.event,
+        T.from_state,
+        T.to_state,
+        T.business_date,
+        T.actor,
+        T.data,
+        T.guideline_id,
+        T.guideline_version,
+    )
 
 
 def _RECORD_COLUMNS(T: Any) -> tuple[Any, ...]:
