@@ -1162,21 +1162,8 @@ def _REPLAY_COLUMNS(T: Any) -> tuple[Any, ...]:
 
 
 def _RECORD_COLUMNS(T: Any) -> tuple[Any, ...]:
-    return (
-        T.grant_id,
-        T.seq,
-        T.event,
-        T.from_state,
-        T.to_state,
-        T.business_date,
-        T.recorded_at,
-        T.actor,
-        T.reason,
-        T.data,
-        T.verdicts,
-        T.guideline_id,
-        T.guideline_version,
-    )
+    """Every column of a record that :func:`mapping.record_from_values` takes."""
+    return (*_REPLAY_COLUMNS(T), T.recorded_at, T.reason, T.verdicts)
 
 
 def _conditions(table: Any, f: LogFilter, m: Models) -> Sequence[Any]:

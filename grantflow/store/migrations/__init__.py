@@ -22,7 +22,12 @@ and replace the literal table names in the generated script by ``t("grants")`` (
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
+
+if TYPE_CHECKING:
+    from grantflow.store.repository import Store
 
 
 @attrs.frozen
@@ -47,3 +52,26 @@ def layout() -> Layout:
     prefix = attributes.get("table_prefix", x.get("table_prefix", ""))
     schema = attributes.get("schema", x.get("schema"))
     return Layout(prefix=prefix or "", schema=schema or None)
+
+
+def backfill_store() -> Store:
+    """A :class:`~grantflow.store.repository.Store` on the running migration's connection and
+    layout, for a migration that fills derived data by replaying the log. On PostgreSQL the log
+    (``transitions``) is locked against new records (``SHARE`` mode) until the upgrade's
+    transaction ends, so no step can slip in between the replay and the new columns or tables.
+    It runs this grantflow's domain and store code: a later migration must keep it working."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from grantflow.store.models import models_for
+    from grantflow.store.repository import Store
+
+    t = layout()
+    connection = op.get_bind()
+    models = models_for(t.prefix, t.schema)
+    if connection.dialect.name == "postgresql":
+        log = connection.dialect.identifier_preparer.format_table(
+            models.Transition.__table__  # type: ignore[attr-defined]
+        )
+        connection.execute(sa.text(f"LOCK TABLE {log} IN SHARE MODE"))
+    return Store(connection, models)

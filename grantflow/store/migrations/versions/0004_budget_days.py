@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from grantflow.store import types
-from grantflow.store.migrations import layout
+from grantflow.store.migrations import backfill_store, layout
 
 revision: str = "0004"
 down_revision: str | Sequence[str] | None = "0003"
@@ -80,18 +80,7 @@ def upgrade() -> None:
 
 def backfill() -> None:
     """Fill the new table from the transition log (see the module docstring)."""
-    from grantflow.store.models import models_for
-    from grantflow.store.repository import Store
-
-    t = layout()
-    connection = op.get_bind()
-    models = models_for(t.prefix, t.schema)
-    if connection.dialect.name == "postgresql":
-        log = connection.dialect.identifier_preparer.format_table(
-            models.Transition.__table__  # type: ignore[attr-defined]
-        )
-        connection.execute(sa.text(f"LOCK TABLE {log} IN SHARE MODE"))
-    Store(connection, models).rebuild_budget_days()
+    backfill_store().rebuild_budget_days()
 
 
 def downgrade() -> None:

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from grantflow.store import types
-from grantflow.store.migrations import layout
+from grantflow.store.migrations import backfill_store, layout
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
@@ -62,18 +62,7 @@ def upgrade() -> None:
 
 def backfill() -> None:
     """Replay the grants with a refund claim and write their rows (see the module docstring)."""
-    from grantflow.store.models import models_for
-    from grantflow.store.repository import Store
-
-    t = layout()
-    connection = op.get_bind()
-    models = models_for(t.prefix, t.schema)
-    if connection.dialect.name == "postgresql":
-        log = connection.dialect.identifier_preparer.format_table(
-            models.Transition.__table__  # type: ignore[attr-defined]
-        )
-        connection.execute(sa.text(f"LOCK TABLE {log} IN SHARE MODE"))
-    Store(connection, models).rebuild_refund_rows()
+    backfill_store().rebuild_refund_rows()
 
 
 def downgrade() -> None:
