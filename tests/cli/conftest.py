@@ -109,3 +109,22 @@ def propose_nrw(
 
 def ids(result: Result) -> Sequence[str]:
     return [line for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def revoked(setup: Run) -> str:
+    """The Aachen grant (:func:`propose_nrw`): 800,000.00 approved, 200,000.00 paid on 2019-07-01, revoked for the
+    past from 2022-11-15."""
+    gid = propose_nrw(setup).stdout.strip()
+    steps = [
+        ("anton", "approve", gid, "--notice", "N-1", "--date", "2019-04-01", "--attest",
+         "remedy-waiver"),
+        ("carla", "start", gid, "--date", "2019-06-01"),
+        ("fiona", "disburse", gid, "--amount", "200.000,00", "--date", "2019-07-01"),
+        ("anton", "revoke", gid, "--notice", "W-1", "--date", "2022-11-15", "--reason",
+         "kein Verwendungsnachweis"),
+    ]  # fmt: skip
+    for actor, *args in steps:
+        r = setup(*args, actor=actor)
+        assert r.exit_code == 0, r.output
+    return gid
