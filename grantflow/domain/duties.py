@@ -100,6 +100,7 @@ def duties(
     uses: Iterable[UseLike] = (),
     proof_received: pendulum.Date | None = None,
     interim_proofs_received: Mapping[int, pendulum.Date] | None = None,
+    refunds: bool = True,
 ) -> list[Duty]:
     """The open duties of ``grant`` on ``as_of``, earliest due first.
 
@@ -108,12 +109,13 @@ def duties(
     day the proof of use arrived (while the grant is not yet closed, the check takes time);
     ``interim_proofs_received`` maps a budget year to the day its interim proof arrived.
     Reports and receipts dated after ``as_of`` are not yet known on ``as_of``. A grant in any
-    state has its refund duties (:func:`refund_duties`); only approved, running and extended
-    grants have the others.
+    state has its refund duties (:func:`refund_duties`; left out with ``refunds=False``, for a
+    caller that lists refunds another way); only approved, running and extended grants have
+    the others.
     """
-    refunds = refund_duties(grant, as_of)
+    owed = refund_duties(grant, as_of) if refunds else []
     if grant.state not in _WITH_DUTIES:
-        return refunds
+        return owed
     # what the grant's own records say (``submit``), unless the caller passes other figures
     uses = list(uses) or [(u.date, u.amount) for u in grant.uses]
     proof_received = proof_received or grant.proof_received_on
@@ -121,7 +123,7 @@ def duties(
         interim_proofs_received = dict(grant.interim_proofs)
     received = {y: d for y, d in (interim_proofs_received or {}).items() if d <= as_of}
     out = [
-        *refunds,
+        *owed,
         *_proof_of_use(grant, version, as_of, proof_received),
         *_interim_proofs(grant, as_of, received),
         *_period_end(grant, version, as_of),

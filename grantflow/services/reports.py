@@ -24,7 +24,7 @@ import pendulum
 from sqlalchemy import and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from grantflow.domain.duties import Duty, DutyKind, duties, refund_duties, refund_duty
+from grantflow.domain.duties import Duty, duties, refund_duties, refund_duty
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.model import State
 from grantflow.domain.money import ZERO
@@ -222,9 +222,9 @@ def due(
         program = by_id.get(grant.program_id)
         if program is None:
             continue
-        for duty in duties(grant, _version(program, as_of), as_of):
-            if duty.kind is not DutyKind.REFUND:  # refunds: below, for grants in any state
-                add(grant.id, grant.program_id, grant.applicant.lead, grant.title, duty)
+        # refunds: below, for grants in any state
+        for duty in duties(grant, _version(program, as_of), as_of, refunds=False):
+            add(grant.id, grant.program_id, grant.applicant.lead, grant.title, duty)
 
     # refunds of one tranche, with nothing after as_of: from the columns. Such a refund fell
     # due on or before as_of (the day of a step), so the window never hides it; read in the

@@ -425,6 +425,13 @@ def test_each_tranche_is_due_from_its_own_step_and_repayments_clear_the_oldest_f
         DutyKind.PERIOD_END,
         DutyKind.PROOF_OF_USE,
     ]
+    # a caller listing refunds another way (grantflow due) asks for the others alone
+    assert [d.kind for d in duties(running, version, day("2020-03-02"), refunds=False)] == [
+        DutyKind.UNUSED_FUNDS,
+        DutyKind.INTERIM_PROOF,
+        DutyKind.PERIOD_END,
+        DutyKind.PROOF_OF_USE,
+    ]
     assert _refunds(duties(case.current, version, day("2020-07-01"))) == [
         ("2020-03-02", EUR("100000.00"), True, 121),
         ("2020-06-02", EUR("600000.00"), True, 29),
