@@ -658,11 +658,7 @@ class Store:
         stmt = select(*_REPLAY_COLUMNS(T)).order_by(T.grant_id, T.seq)
         if program_id is not None:
             stmt = stmt.where(T.guideline_id == program_id)
-        result = self.conn.execute(stmt.execution_options(yield_per=batch))
-        records = (
-            mapping.record_from_values(**row, recorded_at=_UNREAD, reason="", verdicts=())
-            for row in result.mappings()
-        )
+        records = self._replay_records(stmt, batch)
         sums: dict[tuple[pendulum.Date, budget.BudgetKey], budget.BudgetFigures] = {}
         for day, k, change in budget.day_deltas(records):
             at = (day, k)
@@ -740,22 +736,24 @@ class Store:
             .where(G.id == bindparam("where_id"))
             .values({c: bindparam(f"new_{c}", type_=table.c[c].type) for c in columns})
         )
-        rows = self.conn.execute(stmt.execution_options(yield_per=batch)).mappings()
         pending: list[dict[str, Any]] = []
         written = 0
-        for grant_id, records in itertools.groupby(rows, key=lambda r: r["grant_id"]):
-            grant = None
-            for r in records:
-                record = mapping.record_from_values(
-                    **r, recorded_at=_UNREAD, reason="", verdicts=()
-                )
-                grant = lifecycle.apply(grant, record)
+        records = self._replay_records(stmt, batch)
+        for grant_id, own in itertools.groupby(records, key=lambda r: r.grant_id):
+            grant = lifecycle.replay(own)
             assert grant is not None
             values = {"snapshot": to_data(grant), **mapping.refund_values(grant)}
             pending.append({"where_id": grant_id, **{f"new_{c}": values[c] for c in columns}})
             if len(pending) >= batch:
                 written += self._write_pending(write, pending)
         return written + self._write_pending(write, pending)
+
+    def _replay_records(self, stmt: Any, batch: int) -> Iterator[TransitionRecord]:
+        """The records ``stmt`` (a select of :func:`_REPLAY_COLUMNS`) finds, streamed ``batch``
+        rows at a time, with what a replay does not read left empty."""
+        result = self.conn.execute(stmt.execution_options(yield_per=batch))
+        for row in result.mappings():
+            yield mapping.record_from_values(**row, recorded_at=_UNREAD, reason="", verdicts=())
 
     def _write_pending(self, stmt: Any, pending: list[dict[str, Any]]) -> int:
         if pending:
