@@ -757,8 +757,7 @@ class Grantflow:
         """What the program's grants bind (summed in SQL), now or at the end of ``as_of``."""
 
         def op(store: Store) -> Exposure:
-            if store.program_row(program_id) is None:
-                raise NotFound(f"there is no program {program_id!r}")
+            _require_program(store, program_id)
             return store.exposure(program_id, as_of)
 
         return self._read(op)
@@ -797,8 +796,8 @@ class Grantflow:
         whole log."""
 
         def op(store: Store) -> list[str]:
-            if program_id is not None and store.program_row(program_id) is None:
-                raise NotFound(f"there is no program {program_id!r}")
+            if program_id is not None:
+                _require_program(store, program_id)
             return store.budget_days_problems(program_id)
 
         return self._read(op)
@@ -811,8 +810,8 @@ class Grantflow:
 
         def op(store: Store) -> int:
             _require_admin(store.actor(by), "rebuild the budget days")
-            if program_id is not None and store.program_row(program_id) is None:
-                raise NotFound(f"there is no program {program_id!r}")
+            if program_id is not None:
+                _require_program(store, program_id)
             return store.rebuild_budget_days(program_id)
 
         return self._write(op)
@@ -858,6 +857,12 @@ def _roles(roles: Iterable[Role | str]) -> frozenset[Role]:
 def _require_admin(actor: Actor, what: str) -> None:
     if not actor.has(Role.ADMIN):
         raise Refused(f"{actor.name} may not {what}: that needs the admin role")
+
+
+def _require_program(store: Store, program_id: str) -> None:
+    """Raise NotFound unless ``program_id`` is a loaded program."""
+    if store.program_row(program_id) is None:
+        raise NotFound(f"there is no program {program_id!r}")
 
 
 def _needs_exposure(version: ProgramVersion, event: Event) -> bool:
