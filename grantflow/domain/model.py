@@ -69,6 +69,21 @@ class Role(enum.StrEnum):
     ADMIN = "admin"  # manages programs and actors
 
 
+class Assurance(enum.StrEnum):
+    """How grantflow established who acted; recorded (and hashed) with every record.
+
+    ``database-login``: the PostgreSQL login (``session_user``) mapped to the actor;
+    ``os-login``: the operating-system login on a SQLite database; ``host-application``: an
+    application embedding grantflow vouches for the user it authenticated; ``declared``: a
+    name typed by whoever ran the command, allowed only in a SQLite database created for it
+    (``grantflow init --declared-actors``: demos, training, tests)."""
+
+    DATABASE_LOGIN = "database-login"
+    OS_LOGIN = "os-login"
+    HOST_APPLICATION = "host-application"
+    DECLARED = "declared"
+
+
 class Severity(enum.StrEnum):
     HARD = "hard"  # blocks the step; nobody can override it
     SOFT = "soft"  # blocks the step unless an approver overrides it with a justification
