@@ -547,12 +547,18 @@ def apply(grant: Grant | None, record: TransitionRecord) -> Grant:
             period=period,
             purpose_binding_years=cmd.purpose_binding_years,
         )
-        changes["period"] = period
+        changes.update(period=period, approved_by=record.actor)
     elif isinstance(cmd, Disburse):
         assert cmd.needed_by is not None
         changes["disbursements"] = (
             *grant.disbursements,
-            Disbursement(seq=record.seq, date=cmd.date, amount=cmd.amount, needed_by=cmd.needed_by),
+            Disbursement(
+                seq=record.seq,
+                date=cmd.date,
+                amount=cmd.amount,
+                needed_by=cmd.needed_by,
+                paid_by=record.actor,
+            ),
         )
     elif isinstance(cmd, Extend):
         period = Period(grant.period.start, cmd.until)
@@ -565,6 +571,7 @@ def apply(grant: Grant | None, record: TransitionRecord) -> Grant:
                 amount=grant.approved_amount,
                 period=period,
                 event=Event.EXTEND,
+                signed_by=record.actor,
             ),
         )
     elif isinstance(cmd, Amend):
@@ -576,6 +583,7 @@ def apply(grant: Grant | None, record: TransitionRecord) -> Grant:
                 amount=cmd.amount,
                 period=grant.period,
                 event=Event.AMEND,
+                signed_by=record.actor,
             ),
         )
     elif isinstance(cmd, Close):

@@ -174,6 +174,9 @@ class AmendmentNotice:
     amount: Decimal
     period: Period
     event: Event
+    signed_by: str | None = None
+    """Who decided the amendment (GF-SOD-PAYMENT); ``None`` in a snapshot stored before
+    grantflow kept it."""
 
 
 @attrs.frozen
@@ -184,6 +187,9 @@ class Disbursement:
     date: pendulum.Date
     amount: Decimal
     needed_by: pendulum.Date
+    paid_by: str | None = None
+    """Who made the payment (GF-SOD-PAYMENT); ``None`` in a snapshot stored before grantflow
+    kept it."""
 
 
 class Document(enum.StrEnum):
@@ -298,6 +304,9 @@ class Grant:
     revocation_effect: RevocationEffect | None = None
     repayments: tuple[Repayment, ...] = ()
     claim_tranches: tuple[ClaimTranche, ...] = ()
+    approved_by: str | None = None
+    """Who approved the grant notice (GF-SOD-PAYMENT); ``None`` before approval and in a
+    snapshot stored before grantflow kept it."""
 
     @property
     def approved_amount(self) -> Decimal:

@@ -368,9 +368,21 @@ class RefundBalanceRule(Rule):
         )
 
 
+from grantflow.domain import separation  # noqa: E402  (its rules build on the ones above)
+
 CORE_RULES: tuple[Rule, ...] = (
     RoleRule(id="GF-ROLE", citation=CORE, events=RoleRule.default_events),
+    separation.AdminNoStepsRule(
+        id="GF-ADMIN-NO-STEPS",
+        citation=separation.ADMIN_CITATION,
+        events=separation.AdminNoStepsRule.default_events,
+    ),
     FourEyesRule(id="GF-FOUR-EYES", citation=CORE, events=FourEyesRule.default_events),
+    separation.PaymentSeparationRule(
+        id="GF-SOD-PAYMENT",
+        citation=separation.PAYMENT_CITATION,
+        events=separation.PaymentSeparationRule.default_events,
+    ),
     ChronologyRule(id="GF-CHRONOLOGY", citation=CORE, events=ChronologyRule.default_events),
     RequestedCapRule(
         id="GF-REQUESTED-CAP",

@@ -98,11 +98,21 @@ class LedgerMachine(RuleBasedStateMachine):
         return grants, records, self.ledger.exposure(PROGRAM.id)
 
     def pick_actor(self, data: st.DataObject, event: Event, grant: Grant | None) -> str:
-        """Mostly someone who may fire the event (and, for approve, is not the proposer)."""
+        """Mostly someone who may fire the event: holds a role for it and not the admin role
+        (GF-ADMIN-NO-STEPS); for approve, is not the proposer (GF-FOUR-EYES); for a payment,
+        decided no notice of the grant, and for an amendment, made no payment on it
+        (GF-SOD-PAYMENT)."""
         actors = self.ledger.actors()
-        right = [a for a in actors if a.roles & ROLES_FOR[event]]
-        if event is Event.APPROVE and grant is not None:
-            right = [a for a in right if a.name not in (grant.proposed_by, grant.last_edited_by)]
+        right = [a for a in actors if a.roles & ROLES_FOR[event] and not a.has(Role.ADMIN)]
+        if grant is not None:
+            barred: set[str | None] = set()
+            if event is Event.APPROVE:
+                barred = {grant.proposed_by, grant.last_edited_by}
+            elif event is Event.DISBURSE:
+                barred = {grant.approved_by, *(a.signed_by for a in grant.amendments)}
+            elif event in (Event.AMEND, Event.EXTEND):
+                barred = {d.paid_by for d in grant.disbursements}
+            right = [a for a in right if a.name not in barred]
         if right and data.draw(st.integers(0, 9), label="wrong actor?") < 9:
             return data.draw(st.sampled_from(right), label="actor").name
         return data.draw(st.sampled_from(actors), label="any actor").name
@@ -244,6 +254,15 @@ class LedgerMachine(RuleBasedStateMachine):
                 used = sum((g.committed_amount for g in grants if g.region == region.id), ZERO)
                 assert exposure.region_committed.get(region.id, ZERO) == used
                 assert region.envelope is None or used <= region.envelope, region.id
+
+    @invariant()
+    def no_admin_acts_and_nobody_decides_and_pays(self) -> None:
+        admins = {a.name for a in self.ledger.actors() if a.has(Role.ADMIN)}
+        for g in self.ledger.grants():
+            assert not admins & {r.actor for r in self.ledger.records(g.id)}, g.id
+            deciders = {g.approved_by, *(a.signed_by for a in g.amendments)} - {None}
+            payers = {d.paid_by for d in g.disbursements}
+            assert not deciders & payers, g.id
 
     @invariant()
     def replay_reproduces_every_grant(self) -> None:
