@@ -9,12 +9,14 @@ values are what the transition record keeps.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import ClassVar
 
 import attrs
 import pendulum
 
+from grantflow import limits
 from grantflow.domain.model import (
     Applicant,
     Document,
@@ -49,6 +51,14 @@ class Command:
             if o.rule_id == rule_id:
                 return o
         return None
+
+    def check_limits(self) -> None:
+        """Raise :class:`~grantflow.errors.BadInput` unless every field is within grantflow's
+        limits (:mod:`grantflow.limits`): lengths and characters of text, the range of amounts,
+        business dates and years. Call it on a command from outside (the CLI and the service
+        do) before the step is decided; replaying stored records does not, so a database
+        written before a limit existed stays readable."""
+        check_limits(self)
 
 
 @attrs.frozen(kw_only=True)
@@ -216,6 +226,56 @@ class Repay(Command):
 
     event: ClassVar[Event] = Event.REPAY
     amount: Decimal = attrs.field(validator=_positive)
+
+
+_TEXT_KINDS: dict[str, str] = {
+    "reason": limits.TEXT,
+    "title": limits.TITLE,
+    "notice_number": limits.NAME,
+    "program_id": limits.ID,
+    "region": limits.ID,
+    "focus": limits.ID,
+    "call": limits.ID,
+    "phase": limits.ID,
+}
+"""The kind of limit (:mod:`grantflow.limits`) of each text field of a command."""
+
+
+def _field_name(name: str) -> str:
+    return "the " + name.replace("_", " ")
+
+
+def check_limits(cmd: Command) -> None:
+    """Raise BadInput unless every field of ``cmd`` is within :mod:`grantflow.limits` (see
+    :meth:`Command.check_limits`)."""
+    for field in attrs.fields(type(cmd)):
+        value = getattr(cmd, field.name)
+        what = _field_name(field.name)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, Decimal):
+            limits.check_amount(value, what)
+        elif isinstance(value, dt.date):
+            limits.check_date(value, what)
+        elif isinstance(value, str) and field.name in _TEXT_KINDS:
+            limits.check_text(value, what, _TEXT_KINDS[field.name], blank=field.name == "reason")
+        elif isinstance(value, Applicant):
+            limits.check_text(value.lead, "the applicant", limits.NAME)
+            for member in value.members:
+                limits.check_text(member, "a consortium member", limits.NAME)
+        elif field.name == "overrides":
+            for o in value:
+                limits.check_text(o.rule_id, "the id of an overridden rule", limits.ID)
+                limits.check_text(o.justification, "a justification", limits.TEXT)
+        elif field.name == "attestations":
+            for a in sorted(value):
+                limits.check_text(a, "an attestation", limits.ID)
+        elif field.name == "purpose_binding_years":
+            limits.check_years(value, "the purpose binding")
+        elif field.name == "year":
+            limits.check_year(value, "the year")
 
 
 COMMANDS: dict[Event, type[Command]] = {

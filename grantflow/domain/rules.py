@@ -1092,3 +1092,7 @@ BUILTIN_KINDS: Mapping[str, type[Rule]] = {
     )
 }
 """The rule kinds a guideline file can use without plugins."""
+
+from grantflow.domain.plausibility import PLAUSIBILITY_RULES  # noqa: E402 - builds on the above
+
+CORE_RULES = (*CORE_RULES, *PLAUSIBILITY_RULES)
