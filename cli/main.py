@@ -18,7 +18,7 @@ import click
 from grantflow.errors import GrantflowError, GuidelineError, RuleViolation
 
 from .errors import exit_code_for
-from .output import Output, verdict_json
+from .output import Output, echo_err, verdict_json
 
 if TYPE_CHECKING:
     from grantflow.services import Grantflow
@@ -63,23 +63,22 @@ def _error_document(error: GrantflowError, code: int) -> dict[str, Any]:
 
 def _say_error(error: GrantflowError) -> None:
     if isinstance(error, GuidelineError):
-        click.echo(f"error: guideline {error.source} is not valid:", err=True)
+        echo_err(f"error: guideline {error.source} is not valid:")
         for problem in error.problems:
-            click.echo(f"  - {problem}", err=True)
+            echo_err(f"  - {problem}")
     elif isinstance(error, RuleViolation):
         n = len(error.failures)
         what = (
             "the application" if error.event == "propose" else f"{error.event} of {error.grant_id}"
         )
-        click.echo(
+        echo_err(
             f"refused: {what} — {n} rule{'s' if n != 1 else ''} "
-            f"said no ({', '.join(error.rule_ids)}):",
-            err=True,
+            f"said no ({', '.join(error.rule_ids)}):"
         )
         for v in error.failures:
-            click.echo(f"  - {v.explain()}", err=True)
+            echo_err(f"  - {v.explain()}")
     else:
-        click.echo(f"error: {error}", err=True)
+        echo_err(f"error: {error}")
 
 
 class GrantflowGroup(click.Group):
@@ -108,10 +107,9 @@ class GrantflowGroup(click.Group):
             env = ctx.find_object(Env)
             if env is not None and env.debug:
                 raise
-            click.echo(
+            echo_err(
                 f"internal error: {type(error).__name__}: {error} "
-                "(run with --debug for the traceback, and please report it)",
-                err=True,
+                "(run with --debug for the traceback, and please report it)"
             )
             ctx.exit(INTERNAL_ERROR)
         finally:

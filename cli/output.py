@@ -4,6 +4,11 @@ Human output uses German formats (``800.000,00 EUR``, ``31.12.2021``) and colors
 plain text without colors when stdout is not a terminal or ``NO_COLOR`` is set. JSON output has
 amounts as strings with two decimals and dates in ISO 8601. rich is imported only when a table
 is actually printed, so ``grantflow --help`` stays fast.
+
+Stored text is data, never instructions to the terminal: every line and table cell for people
+goes through :func:`printable`, which shows control, format and bidi characters escaped
+(``\\x1b``, ``\\u202e``), and rich reads no markup (``[red]``) or emoji codes (``:x:``) in
+it. Messages on stderr go through :func:`echo_err`. ``--json`` output is exact.
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ import datetime as dt
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
+
+import click
 
 from grantflow.domain.codec import to_data
 from grantflow.domain.dates import format_date_de, to_berlin
@@ -24,6 +32,7 @@ from grantflow.domain.money import format_eur, format_rate, money
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
 STATE_STYLE = {
     State.PROPOSED: "cyan",
@@ -35,6 +44,44 @@ STATE_STYLE = {
     State.WITHDRAWN: "yellow",
     State.REVOKED: "bold red",
 }
+
+
+UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Unicode categories :func:`printable` escapes: controls (C0, DEL, C1 such as ``ESC`` and
+``CSI``), format characters (bidi overrides and isolates, zero-width characters, tags),
+surrogates and the line and paragraph separators."""
+
+
+def _escaped(char: str) -> str:
+    if char in "\r\t":
+        return "\\r" if char == "\r" else "\\t"
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def printable(text: str) -> str:
+    """``text`` as a terminal may show it: every character of :data:`UNSAFE_CATEGORIES` but the
+    line break escaped as Python writes it (``ESC`` as ``\\x1b``, U+202E as ``\\u202e``, a
+    carriage return as ``\\r``).
+
+    A line break stays one: reasons may be long, and a new line cannot rewrite what the
+    terminal showed before it (a carriage return can, and is escaped).
+    """
+    if text.isprintable():  # the usual case, checked in C: nothing to escape
+        return text
+    return "".join(
+        _escaped(c) if c != "\n" and unicodedata.category(c) in UNSAFE_CATEGORIES else c
+        for c in text
+    )
+
+
+def echo_err(text: str) -> None:
+    """One message line on stderr, shown with :func:`printable`."""
+    click.echo(printable(text), err=True)
 
 
 def eur(amount: Decimal | None) -> str:
@@ -155,6 +202,8 @@ class Output:
                 file=self.stream,
                 no_color=not color,
                 color_system="auto" if color else None,
+                markup=False,
+                emoji=False,
                 highlight=False,
                 soft_wrap=not self.stream.isatty(),
                 width=None if self.stream.isatty() else 200,
@@ -168,7 +217,14 @@ class Output:
     def line(self, text: str = "") -> None:
         if self.json_mode:
             return
-        self.console.print(text, markup=False)
+        self.console.print(self.text(text))
+
+    @staticmethod
+    def text(text: str, style: str = "") -> Text:
+        """``text`` for rich, shown literally (:func:`printable`; no markup, no emoji codes)."""
+        from rich.text import Text
+
+        return Text(printable(text), style=style)
 
     def table(
         self,
@@ -181,21 +237,20 @@ class Output:
     ) -> None:
         from rich import box
         from rich.table import Table
-        from rich.text import Text
 
         table: Table = Table(
-            title=title,
+            title=None if title is None else self.text(title),
             box=box.SIMPLE_HEAD if self.stream.isatty() else box.ASCII2,
             title_justify="left",
         )
         right_cols = set(right)
         for c in columns:
-            table.add_column(c, justify="right" if c in right_cols else "left")
+            table.add_column(self.text(c), justify="right" if c in right_cols else "left")
         for i, row in enumerate(rows):
             cells = []
             for j, cell in enumerate(row):
                 style = (styles or {}).get(i, {}).get(columns[j], "")
-                cells.append(Text(cell, style=style))
+                cells.append(self.text(cell, style))
             table.add_row(*cells)
         self.console.print(table)
 
@@ -296,5 +351,5 @@ class Output:
         if g.attestations:
             rows.append(("attested", ", ".join(sorted(g.attestations))))
         for label, shown in rows:
-            t.add_row(label, shown)
+            t.add_row(label, self.text(shown) if isinstance(shown, str) else shown)
         self.console.print(t)

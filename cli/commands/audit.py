@@ -11,6 +11,7 @@ from grantflow.audit.chain import utc_iso
 
 from ..errors import INTEGRITY
 from ..main_support import env_of
+from ..output import echo_err
 
 if TYPE_CHECKING:
     from grantflow.audit.verify import VerifyReport
@@ -67,11 +68,11 @@ def audit_verify(ctx: click.Context, digest: str | None) -> None:
         if report.newest_digest:
             env.out.line(f"newest checkpoint: {report.newest_digest}")
     else:
-        click.echo(report.summary(), err=True)
+        echo_err(report.summary())
         for problem in report.problems[1:]:
-            click.echo(f"  - {problem}", err=True)
+            echo_err(f"  - {problem}")
         if report.more_problems:
-            click.echo(f"  … and {report.more_problems} more", err=True)
+            echo_err(f"  … and {report.more_problems} more")
     if not report.intact:
         ctx.exit(INTEGRITY)
 
@@ -106,11 +107,10 @@ def audit_digest(ctx: click.Context) -> None:
         return
     env.out.line(cp.digest)
     refused = f"the refused attempts up to no. {cp.refused}" if cp.refused else "no refused attempt"
-    click.echo(
+    echo_err(
         f"checkpoint {cp.id} seals {cp.grants} grant chain{'' if cp.grants == 1 else 's'} "
         f"({cp.records} records) and "
-        f"{refused}; keep the digest outside grantflow",
-        err=True,
+        f"{refused}; keep the digest outside grantflow"
     )
 
 
@@ -148,15 +148,14 @@ def audit_budget_days(ctx: click.Context, program: str | None, rebuild: bool) ->
             env.out.line(f"the budget days of {scope} agree with the transition log")
         else:
             n = len(problems)
-            click.echo(
+            echo_err(
                 f"BROKEN: {n} budget day{'' if n == 1 else 's'} of {scope} "
-                f"{'differs' if n == 1 else 'differ'} from the transition log:",
-                err=True,
+                f"{'differs' if n == 1 else 'differ'} from the transition log:"
             )
             for line in problems[:SHOWN_PROBLEMS]:
-                click.echo(f"  - {line}", err=True)
+                echo_err(f"  - {line}")
             if n > SHOWN_PROBLEMS:
-                click.echo(f"  … and {n - SHOWN_PROBLEMS} more", err=True)
+                echo_err(f"  … and {n - SHOWN_PROBLEMS} more")
     rows = app.rebuild_budget_days(by=env.actor, program_id=program) if rebuild else None
     if env.json:
         env.out.json(
