@@ -2,12 +2,18 @@
 
 JSON lines are the entries exactly as their hashes cover them (plus ``hash`` and ``log_id``):
 without filters the whole log and every checkpoint, which ``docs/verify_log.py`` verifies.
+
+CSV is for spreadsheets, which run a cell as a formula when it begins with ``=``, ``+``, ``-``
+or ``@`` (and some when it begins with a tab, a carriage return or NUL): such a text cell gets a
+leading ``'`` (:func:`csv_cell`, as the OWASP CSV injection guidance says), so a reason like
+``=HYPERLINK(…)`` arrives as text. Amounts are numbers and stay as they are.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -43,6 +49,20 @@ CSV_COLUMNS = (
 )
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP: ``= + - @``, tab and
+carriage return; OWASP ASVS adds NUL; a line feed for good measure)."""
+
+NUMBER = re.compile(r"-?[0-9]+(?:[.,][0-9]+)?")
+"""An amount as the CSV writes it (``-5.00``, ``800000,00``): a number, never a formula."""
+
+
+def csv_cell(value: str) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading ``'`` if it begins with
+    one of :data:`FORMULA_STARTS`."""
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
 def _amount(entry: Any) -> str:
     data = entry.data or {}
     for key in ("amount", "final_amount", "requested_amount"):
@@ -61,7 +81,7 @@ def _csv_row(entry: Any, decimal_comma: bool) -> list[str]:
     amount = _amount(entry)
     if decimal_comma:
         amount = amount.replace(".", ",")
-    return [
+    cells = [
         f"{'r' if entry.refused else 't'}-{entry.id}",
         utc_iso(entry.recorded_at),
         entry.business_date.isoformat(),
@@ -80,10 +100,16 @@ def _csv_row(entry: Any, decimal_comma: bool) -> list[str]:
         entry.hash or "",
         entry.prev_hash or "",
     ]
+    amount_at = CSV_COLUMNS.index("amount")
+    return [
+        cell if i == amount_at and NUMBER.fullmatch(cell) else csv_cell(cell)
+        for i, cell in enumerate(cells)
+    ]
 
 
 def write_csv(entries: Iterable[Any], out: Any, *, decimal_comma: bool) -> None:
-    """German-Excel CSV: UTF-8 with BOM, semicolon separated, optional decimal comma."""
+    """German-Excel CSV: UTF-8 with BOM, semicolon separated, optional decimal comma; no cell
+    but a well-formed amount begins like a formula (:func:`csv_cell`)."""
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
