@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from grantflow.database_errors import translated
 from grantflow.errors import GrantflowError, GuidelineError, RuleViolation
 
 from .errors import exit_code_for
@@ -86,7 +87,7 @@ class GrantflowGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            return translated(super().invoke, ctx)  # database errors: one sentence, no SQL
         except GrantflowError as error:
             env = ctx.find_object(Env)
             if env is not None and env.debug:
@@ -156,10 +157,12 @@ def cli(ctx: click.Context, db: str | None, actor: str, json_mode: bool, debug: 
 
 
 def _register() -> None:
+    from . import params
     from .commands import admin, audit, demo, grants, log, money, reports
 
     for module in (admin, grants, money, log, demo, reports, audit):
         module.register(cli)
+    params.guard(cli)  # every text and number option within grantflow.limits
 
 
 _register()

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import pendulum
 
+from grantflow import limits
 from grantflow.domain.money import money
 from grantflow.errors import MISSING, GuidelineProblem
 
@@ -81,23 +82,34 @@ class Reader:
             key, required, "true or false", lambda v: v if isinstance(v, bool) else None
         )
 
-    def integer(self, key: str, *, required: bool = True, minimum: int = 0) -> int | None:
-        """A whole number of at least ``minimum``."""
+    def integer(
+        self,
+        key: str,
+        *,
+        required: bool = True,
+        minimum: int = 0,
+        maximum: int = limits.GUIDELINE_INTEGER_MAX,
+    ) -> int | None:
+        """A whole number from ``minimum`` to ``maximum`` (grantflow.limits)."""
         return self._convert(
             key,
             required,
-            f"a whole number >= {minimum}",
+            f"a whole number from {minimum} to {maximum:,}",
             lambda v: (
-                v if isinstance(v, int) and not isinstance(v, bool) and v >= minimum else None
+                v
+                if isinstance(v, int) and not isinstance(v, bool) and minimum <= v <= maximum
+                else None
             ),
         )
 
     def amount(self, key: str, *, required: bool = True) -> Decimal | None:
-        """A non-negative amount in euros, written as a string ("91000000.00") or an integer."""
+        """A non-negative amount in euros, written as a string ("91000000.00") or an integer,
+        at most :data:`grantflow.limits.AMOUNT_MAX`."""
         return self._convert(
             key,
             required,
-            'a non-negative amount in euros as a string such as "91000000.00" or an integer',
+            'a non-negative amount in euros as a string such as "91000000.00" or an integer, '
+            f"at most {limits.AMOUNT_MAX:,}",
             _to_amount,
         )
 
@@ -182,11 +194,14 @@ class Reader:
 def _to_amount(v: object) -> Decimal | None:
     if isinstance(v, bool) or not isinstance(v, str | int):
         return None
+    text = str(v).replace("_", "")
+    if limits.non_ascii_digit(text) is not None:
+        return None  # Decimal("١٢٣") is 123: grantflow refuses to guess
     try:
-        d = Decimal(str(v).replace("_", ""))
+        d = Decimal(text)
     except InvalidOperation:
         return None
-    if not d.is_finite() or d < 0 or d != money(d):
+    if limits.amount_problem(d) is not None:  # before money(): 40 digits overflow it
         return None
     return money(d)
 
@@ -197,7 +212,7 @@ def to_amount(v: object) -> Decimal | None:
 
 
 def _to_rate(v: object) -> Decimal | None:
-    if not isinstance(v, str):
+    if not isinstance(v, str) or limits.non_ascii_digit(v) is not None:
         return None
     try:
         d = Decimal(v)

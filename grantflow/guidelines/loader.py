@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from grantflow import limits
 from grantflow.domain.guideline import (
     Call,
     FocusArea,
@@ -89,6 +90,14 @@ def load(name_or_path: str | Path) -> Program:
 
 def load_file(path: Path) -> Program:
     try:
+        size = path.stat().st_size
+    except (OSError, ValueError) as exc:
+        raise GuidelineError(
+            str(path), [GuidelineProblem("(file)", str(exc), "a readable UTF-8 TOML file")]
+        ) from None
+    if size > limits.GUIDELINE_BYTES_MAX:
+        raise GuidelineError(str(path), [_too_big(size)])
+    try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise GuidelineError(
@@ -99,15 +108,181 @@ def load_file(path: Path) -> Program:
 
 def load_text(text: str, source: str = "<text>") -> Program:
     """Parse and validate a guideline document. Raises :class:`GuidelineError`."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > limits.GUIDELINE_BYTES_MAX:
+        raise GuidelineError(source, [_too_big(size)])
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise GuidelineError(source, [GuidelineProblem("(file)", str(exc), "valid TOML")]) from None
+    except RecursionError:
+        raise GuidelineError(
+            source,
+            [
+                GuidelineProblem(
+                    "(file)",
+                    "tables or arrays nested hundreds deep",
+                    f"tables and arrays nested at most {limits.GUIDELINE_DEPTH_MAX} deep",
+                )
+            ],
+        ) from None
     return program_from_document(doc, source)
 
 
-def program_from_document(doc: Mapping[str, Any], source: str) -> Program:
+def _too_big(size: int) -> GuidelineProblem:
+    return GuidelineProblem(
+        "(file)",
+        f"{size:,} bytes",
+        f"a guideline file of at most {limits.GUIDELINE_BYTES_MAX:,} bytes",
+    )
+
+
+_BIG_INTEGER = 10**15
+"""Whole numbers in a guideline file stay below this (amounts as integers included)."""
+
+
+def _document_problems(doc: Mapping[str, Any]) -> list[GuidelineProblem]:
+    """What no guideline file may hold, wherever it is (grantflow.limits): nesting deeper than
+    GUIDELINE_DEPTH_MAX, text with control characters (line breaks aside) or longer than
+    TEXT_MAX, digits other than ASCII 0-9, whole numbers of 16 digits or more, dates outside
+    the business dates. Walked without recursion, so any document can be looked at."""
     problems: list[GuidelineProblem] = []
+    stack: list[tuple[str, object, int]] = [("", doc, 0)]
+    while stack and len(problems) < 20:
+        path, value, depth = stack.pop()
+        where = path or "(file)"
+        if isinstance(value, Mapping | list):
+            if depth >= limits.GUIDELINE_DEPTH_MAX:
+                problems.append(
+                    GuidelineProblem(
+                        where,
+                        "a table or array nested deeper",
+                        f"tables and arrays nested at most {limits.GUIDELINE_DEPTH_MAX} deep",
+                    )
+                )
+                continue
+            pairs = (
+                list(value.items())
+                if isinstance(value, Mapping)
+                else [(f"[{i}]", v) for i, v in enumerate(value)]
+            )
+            for raw_key, item in reversed(pairs):
+                key = str(raw_key)
+                if isinstance(value, Mapping):
+                    problem = limits.text_problem(key, limits.ID)
+                    if problem or limits.non_ascii_digit(key):
+                        problems.append(
+                            GuidelineProblem(
+                                f"{path}.{limits.shorten(key, 40)!r}" if path else "(key)",
+                                limits.shorten(key),
+                                "a key of plain ASCII letters, digits, - and _",
+                            )
+                        )
+                        continue
+                    child = f"{path}.{key}" if path else key
+                else:
+                    child = f"{path}{key}"
+                stack.append((child, item, depth + 1))
+        elif isinstance(value, str):
+            problem = limits.text_problem(value, limits.TEXT)
+            if problem:
+                problems.append(
+                    GuidelineProblem(where, limits.shorten(value), f"text that {_not(problem)}")
+                )
+            elif limits.non_ascii_digit(value) is not None:
+                problems.append(
+                    GuidelineProblem(
+                        where, limits.shorten(value), "digits written as ASCII 0-9 (no guessing)"
+                    )
+                )
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _BIG_INTEGER:
+            problems.append(
+                GuidelineProblem(
+                    where, limits.shorten(value), "a whole number of at most 15 digits"
+                )
+            )
+        elif isinstance(value, dt.date | dt.datetime) and limits.date_problem(value) is not None:
+            problems.append(
+                GuidelineProblem(
+                    where,
+                    value.isoformat(),
+                    f"a date from {limits.DATE_MIN.isoformat()} to {limits.DATE_MAX.isoformat()}",
+                )
+            )
+    return problems
+
+
+def _not(problem: str) -> str:
+    """``is 12,000 characters long; a text has at most 10,000`` -> what text must be."""
+    if problem.startswith("is "):
+        return f"has at most {limits.TEXT_MAX:,} characters"
+    return "holds no control characters (line breaks aside)"
+
+
+def _field_limits(program: Program, path_of: Mapping[str, str]) -> list[GuidelineProblem]:
+    """The lengths and characters of a loaded program's ids, names and titles, and the
+    range of its dates and amounts (grantflow.limits): what the database columns hold."""
+    problems: list[GuidelineProblem] = []
+
+    def text(path: str, value: str, kind: str) -> None:
+        problem = limits.text_problem(value, kind)
+        if problem:
+            problems.append(GuidelineProblem(path, limits.shorten(value), _EXPECTED[kind]))
+
+    def day(path: str, value: dt.date) -> None:
+        if limits.date_problem(value) is not None:
+            problems.append(
+                GuidelineProblem(
+                    path,
+                    value.isoformat(),
+                    f"a date from {limits.DATE_MIN.isoformat()} to {limits.DATE_MAX.isoformat()}",
+                )
+            )
+
+    text("program.id", program.id, limits.ID)
+    text("program.name", program.name, limits.NAME)
+    if len(program.short) > 20:
+        problems.append(
+            GuidelineProblem("program.short", program.short, "a prefix of at most 20 characters")
+        )
+    for v in program.versions:
+        at = path_of.get(v.version, "versions")
+        text(f"{at}.version", v.version, limits.ID)
+        text(f"{at}.title", v.title, limits.TITLE)
+        day(f"{at}.effective_from", v.effective_from)
+        day(f"{at}.funds_from", v.funds_from)
+        day(f"{at}.funds_until", v.funds_until)
+        for i, r in enumerate(v.regions):
+            text(f"{at}.regions[{i}].id", r.id, limits.ID)
+            text(f"{at}.regions[{i}].lead", r.lead, limits.NAME)
+            for partner in r.partners:
+                text(f"{at}.regions[{i}].partners", partner, limits.NAME)
+        for i, f in enumerate(v.focus_areas):
+            text(f"{at}.focus_areas[{i}].id", f.id, limits.ID)
+        for i, c in enumerate(v.calls):
+            text(f"{at}.calls[{i}].id", c.id, limits.ID)
+            day(f"{at}.calls[{i}].opens", c.opens)
+            day(f"{at}.calls[{i}].closes", c.closes)
+        for i, p in enumerate(v.phases):
+            text(f"{at}.phases[{i}].id", p.id, limits.ID)
+        for i, a in enumerate(v.applicants):
+            text(f"{at}.applicants[{i}].name", a.name, limits.NAME)
+        for i, rule in enumerate(v.rules):
+            text(f"{at}.rules[{i}].id", rule.id, limits.ID)
+    return problems
+
+
+_EXPECTED = {
+    limits.ID: f"an id of at most {limits.ID_MAX} printable characters on one line",
+    limits.NAME: f"a name of at most {limits.NAME_MAX} printable characters on one line",
+    limits.TITLE: f"a title of at most {limits.TITLE_MAX:,} printable characters on one line",
+}
+
+
+def program_from_document(doc: Mapping[str, Any], source: str) -> Program:
+    problems = _document_problems(doc)
+    if problems:  # before anything reads it: the rest assumes a document within the limits
+        raise GuidelineError(source, problems)
     top = Reader(doc, "", problems)
     schema = top.integer("schema", minimum=1)
     if schema is not None and schema != SCHEMA:
@@ -170,9 +345,21 @@ def program_from_document(doc: Mapping[str, Any], source: str) -> Program:
     if problems:
         raise GuidelineError(source, problems)
     assert program_id is not None and program_name is not None
-    return Program(
-        id=program_id, name=program_name, versions=tuple(versions), short=short or program_id
+    return _within_limits(
+        Program(
+            id=program_id, name=program_name, versions=tuple(versions), short=short or program_id
+        ),
+        source,
     )
+
+
+def _within_limits(program: Program, source: str) -> Program:
+    """``program`` if its ids, names, titles and dates are within grantflow.limits."""
+    at = {v.version: f"versions[{i}]" for i, v in enumerate(program.versions)}
+    problems = _field_limits(program, at)
+    if problems:
+        raise GuidelineError(source, problems)
+    return program
 
 
 def _missing() -> object:
@@ -276,7 +463,9 @@ def parse_version(
     if currency != "EUR":
         r.problem("currency", currency, "EUR (the only currency grantflow supports)")
     financing = r.choice("default_financing_type", _FINANCING, required=False)
-    binding = r.integer("purpose_binding_years", required=False, minimum=1)
+    binding = r.integer(
+        "purpose_binding_years", required=False, minimum=1, maximum=limits.YEARS_MAX
+    )
     notes = r.text_list("notes") or ()
     if funds_from and funds_until and funds_until < funds_from:
         r.problem(

@@ -76,6 +76,14 @@ def sqlite_url(path: Path) -> URL:
 def _with_driver(url: URL) -> URL:
     if url.drivername in ("postgresql", "postgres"):
         return url.set(drivername="postgresql+psycopg")
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql") or (
+        backend == "sqlite" and url.get_driver_name() != "pysqlite"
+    ):
+        raise BadInput(
+            f"grantflow works with SQLite (a file path or sqlite:///PATH) and PostgreSQL "
+            f"(postgresql+psycopg://USER@HOST/DATABASE); a {url.drivername[:40]}:// URL is neither"
+        )
     if url.get_backend_name() == "postgresql" and url.get_driver_name() != "psycopg":
         raise BadInput(
             f"grantflow talks to PostgreSQL through psycopg 3; use a postgresql+psycopg:// URL "
