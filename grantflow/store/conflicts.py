@@ -19,7 +19,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from grantflow.errors import ConcurrentUpdate
 
-PG_CONFLICT_STATES = frozenset({"40001", "40P01", "55P03", "23505"})
+PG_LOCK_NOT_AVAILABLE = "55P03"
+"""lock_not_available: a statement waited longer than ``lock_timeout`` (see
+:mod:`grantflow.store.engine`)."""
+
+PG_CONFLICT_STATES = frozenset({"40001", "40P01", PG_LOCK_NOT_AVAILABLE, "23505"})
 
 
 def conflict_of(exc: BaseException) -> ConcurrentUpdate | None:
@@ -33,6 +37,12 @@ def conflict_of(exc: BaseException) -> ConcurrentUpdate | None:
     if isinstance(exc, DBAPIError):
         orig = exc.orig
         state = getattr(orig, "sqlstate", None)
+        if state == PG_LOCK_NOT_AVAILABLE:
+            return ConcurrentUpdate(
+                f"another writer held what this step needs for longer than the lock timeout "
+                f"(PostgreSQL {state}: {_first_line(orig)}); nothing was written and retrying "
+                f"the step is safe (GRANTFLOW_LOCK_TIMEOUT sets how long to wait)"
+            )
         if state in PG_CONFLICT_STATES:
             return ConcurrentUpdate(
                 f"another writer got there first (PostgreSQL {state}: {_first_line(orig)}); "
