@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from grantflow import demo
 from grantflow.domain.commands import Amend
 from grantflow.domain.model import Event, Role, State
 from grantflow.errors import RuleViolation
@@ -97,8 +98,7 @@ def test_who_paid_may_not_sign_an_amendment(gf: Grantflow) -> None:
     assert refused.value.rule_ids == ("GF-SOD-PAYMENT",)
     amended = gf.act(g.id, cut, actor="berta")
     assert [a.signed_by for a in amended.amendments] == ["berta"]
-    # and berta, having signed the amendment, may not pay either (she holds no finance role
-    # here, so an approver with finance takes her place)
+    # given the finance role too, berta may not pay: she signed the amendment
     gf.set_roles("berta", (Role.APPROVER, Role.FINANCE), by="ada")
     with pytest.raises(RuleViolation) as again:
         gf.act(g.id, disburse("1000.00", "2019-06-02"), actor="berta")
@@ -112,3 +112,28 @@ def test_the_names_survive_the_store(gf: Grantflow) -> None:
     assert stored.approved_by == "anton"
     assert [d.paid_by for d in stored.disbursements] == ["finn"]
     assert gf.grant(g.id, as_of=day("2019-04-15")).approved_by == "anton"
+
+
+def test_in_the_demo_no_admin_acts_and_nobody_pays_a_grant_they_decided(
+    app: Grantflow, backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("the demo's 720 steps once are enough")
+    result = demo.run(app)
+    admins = {a.name for a in app.actors() if a.has(Role.ADMIN)}
+    assert admins == {demo.ADMIN}
+    deciding = (Event.APPROVE, Event.AMEND, Event.EXTEND)
+    for gid in result.grant_ids:
+        records = app.records(gid)
+        assert not admins & {r.actor for r in records}, gid
+        deciders = {r.actor for r in records if r.event in deciding}
+        payers = {r.actor for r in records if r.event is Event.DISBURSE}
+        assert deciders and payers and not deciders & payers, gid
+        for r in records:
+            checked = {v.rule_id: v.passed for v in r.verdicts}
+            assert checked["GF-ADMIN-NO-STEPS"], (gid, r.seq)
+            if r.event is Event.DISBURSE or r.event in deciding[1:]:
+                assert checked["GF-SOD-PAYMENT"], (gid, r.seq)
+        grant = app.grant(gid)
+        assert grant.approved_by in deciders
+        assert {d.paid_by for d in grant.disbursements} == payers
