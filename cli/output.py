@@ -13,7 +13,9 @@ it. Messages on stderr go through :func:`echo_err`. ``--json`` output is exact.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import json
 import os
 import sys
@@ -197,8 +199,24 @@ class Output:
         if self._console is None:
             from rich.console import Console
 
+            class QuietConsole(Console):
+                def on_broken_pipe(self) -> None:
+                    """The reader went away (``grantflow list | head``). rich would exit 1;
+                    grantflow drops the rest of its output and raises BrokenPipeError, which
+                    the command group turns into a quiet exit 0 and which lets a command that
+                    is still writing to the database (``grantflow demo``) finish first."""
+                    self.quiet = True
+                    with contextlib.suppress(OSError, ValueError, AttributeError):
+                        # later flushes (at exit too) go nowhere instead of failing again
+                        devnull = os.open(os.devnull, os.O_WRONLY)
+                        try:
+                            os.dup2(devnull, self.file.fileno())
+                        finally:
+                            os.close(devnull)
+                    raise BrokenPipeError(errno.EPIPE, "the reader of grantflow's output closed it")
+
             color = colors_enabled(self.stream)
-            self._console = Console(
+            self._console = QuietConsole(
                 file=self.stream,
                 no_color=not color,
                 color_system="auto" if color else None,

@@ -55,9 +55,23 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
             raise click.UsageError(f"{target} exists; give --replace to overwrite it")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
+    reader_gone = False
+
+    def say(text: str) -> None:
+        """A line of progress. If the reader went away (``grantflow demo | head -3``) the replay
+        goes on without output: the database ends up whole, sealed and verified, and the
+        command then ends quietly (exit 0) as ``grantflow log | head`` does."""
+        nonlocal reader_gone
+        if reader_gone:
+            return
+        try:
+            env.out.line(text)
+        except BrokenPipeError:
+            reader_gone = True
+
     app = Grantflow.open(str(target), create=True)
     try:
-        result = scenario.run(app, say=env.out.line)
+        result = scenario.run(app, say=say)
         dates = (
             pendulum.Date(2019, 12, 5),
             scenario.INTERIM_REPORT,
