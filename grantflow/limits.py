@@ -220,7 +220,7 @@ def non_ascii_digit(text: str) -> str | None:
     Python's ``int`` and ``Decimal`` read Arabic-Indic, Devanagari, full-width and other digits
     as numbers; grantflow does not guess what a document meant and refuses them."""
     for ch in text:
-        if ch.isdigit() and not ("0" <= ch <= "9"):
+        if ch > "\x7f" and unicodedata.category(ch) == "Nd":
             return ch
     return None
 
@@ -230,7 +230,7 @@ def check_ascii_digits(text: str, what: str) -> str:
     ch = non_ascii_digit(text)
     if ch is not None:
         raise BadInput(
-            f"{what} {_short(text)!r} contains the digit {ch!r} ({describe_char(ch)}); "
+            f"{what} {_short(text)!r} contains the digit {ch!r}, {describe_char(ch)}; "
             f"write amounts and dates with the digits 0-9"
         )
     return text
