@@ -150,6 +150,12 @@ MOMENT = MomentType()
 MOMENT_UNTIL = MomentType(end_of_day=True)
 
 
+def _shown(text: str) -> str:
+    """``text`` as a message shows it: escaped (``repr``: control characters cannot reach the
+    terminal), cut to 40 characters; ``it`` for text too long to show."""
+    return repr(text) if len(text) <= 40 else "it"
+
+
 class TextType(click.ParamType[str]):
     """Text of one kind of :mod:`grantflow.limits` (name, id, title, long text, location):
     within its length, without control characters (line breaks only in long text)."""
@@ -164,7 +170,7 @@ class TextType(click.ParamType[str]):
             self.fail("it must not be empty", param, ctx)
         problem = limits.text_problem(text, self.kind)
         if problem:
-            self.fail(f"it {problem}", param, ctx)
+            self.fail(f"{_shown(text)} {problem}", param, ctx)
         return text
 
 
@@ -229,7 +235,7 @@ class _CheckedPath(click.ParamType[Any]):
         if isinstance(value, str):
             problem = limits.text_problem(value, limits.PATH)
             if problem:
-                self.fail(f"it {problem}", param, ctx)
+                self.fail(f"{_shown(value)} {problem}", param, ctx)
         return self.inner.convert(value, param, ctx)
 
 
