@@ -7,6 +7,8 @@ the entry before it in the same chain:
   :data:`GENESIS`). A writer already holds the grant's row lock when it appends, so chaining
   per grant serializes nobody who was not serialized anyway;
 * one chain for **refused attempts**, in the order they were recorded;
+* one chain of **administrative records** (migration ``0006``): actors added, roles and logins
+  changed, actors deactivated, guideline versions loaded;
 * one chain of **checkpoints**: ``grantflow audit digest`` seals the heads of all chains (each
   grant's last ``(seq, hash)`` and the refused chain's last ``(id, hash)``) into a checkpoint
   whose hash is the digest an auditor keeps outside the system. Deleting a grant's newest
@@ -34,6 +36,20 @@ GENESIS = "0" * 64
 TRANSITION = "transition"
 REFUSED = "refused"
 CHECKPOINT = "checkpoint"
+ADMIN = "admin"
+
+TRUST_FIELDS = ("actor_auth", "guideline_hash", "state_hash")
+"""The fields migration ``0006`` added to what a record's hash covers: how the actor was
+established, the guideline version's content hash, and (transitions) the hash of the grant's
+state after the step. A record written before 0006 has none of them and its payload leaves them
+out, so its hash stays what it was; every record written since has all of them."""
+
+
+def _with_trust(payload: dict[str, Any], trust: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in trust.items():
+        if value is not None:
+            payload[key] = value
+    return payload
 
 
 def canonical(payload: Mapping[str, Any]) -> bytes:
@@ -76,9 +92,13 @@ def transition_payload(
     guideline_id: str,
     guideline_version: str,
     prev_hash: str,
+    state_hash: str | None = None,
+    actor_auth: str | None = None,
+    guideline_hash: str | None = None,
 ) -> dict[str, Any]:
-    """What a transition record's hash covers (all values already JSON values)."""
-    return {
+    """What a transition record's hash covers (all values already JSON values; the
+    :data:`TRUST_FIELDS` only where they are not ``None``)."""
+    payload = {
         "kind": TRANSITION,
         "grant_id": grant_id,
         "seq": seq,
@@ -95,6 +115,8 @@ def transition_payload(
         "guideline_version": guideline_version,
         "prev_hash": prev_hash,
     }
+    trust = {"state_hash": state_hash, "actor_auth": actor_auth, "guideline_hash": guideline_hash}
+    return _with_trust(payload, trust)
 
 
 def refused_payload(
@@ -115,11 +137,13 @@ def refused_payload(
     guideline_id: str | None,
     guideline_version: str | None,
     prev_hash: str,
+    actor_auth: str | None = None,
+    guideline_hash: str | None = None,
 ) -> dict[str, Any]:
     """What a refused attempt's hash covers. ``refused_id`` is its place in the refused chain;
     the guideline version is the one the attempt was judged under (``None`` if none was in
     force)."""
-    return {
+    payload = {
         "kind": REFUSED,
         "refused_id": refused_id,
         "grant_id": grant_id,
@@ -138,6 +162,32 @@ def refused_payload(
         "guideline_version": guideline_version,
         "prev_hash": prev_hash,
     }
+    return _with_trust(payload, {"actor_auth": actor_auth, "guideline_hash": guideline_hash})
+
+
+def admin_payload(
+    *,
+    admin_id: int,
+    recorded_at: str,
+    actor: str | None,
+    actor_auth: str,
+    action: str,
+    subject: str | None,
+    data: Any,
+    prev_hash: str,
+) -> dict[str, Any]:
+    """What an administrative record's hash covers (``admin_events``, one chain by id)."""
+    return {
+        "kind": ADMIN,
+        "admin_id": admin_id,
+        "recorded_at": recorded_at,
+        "actor": actor,
+        "actor_auth": actor_auth,
+        "action": action,
+        "subject": subject,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
 
 
 def checkpoint_payload(
@@ -148,10 +198,12 @@ def checkpoint_payload(
     heads: Sequence[Sequence[Any]],
     refused_head: Sequence[Any] | None,
     prev_hash: str,
+    admin_head: Sequence[Any] | None = None,
 ) -> dict[str, Any]:
     """What a checkpoint's hash covers: every grant chain's head ``[grant_id, seq, hash]``
-    (sorted by grant id) and the refused chain's head ``[refused_id, hash]``."""
-    return {
+    (sorted by grant id), the refused chain's head ``[refused_id, hash]`` and (since migration
+    ``0006``) the administrative chain's head ``[admin_id, hash]``."""
+    payload = {
         "kind": CHECKPOINT,
         "checkpoint_id": checkpoint_id,
         "created_at": created_at,
@@ -160,6 +212,9 @@ def checkpoint_payload(
         "refused_head": list(refused_head) if refused_head is not None else None,
         "prev_hash": prev_hash,
     }
+    if admin_head is not None:
+        payload["admin_head"] = list(admin_head)
+    return payload
 
 
 def format_digest(checkpoint_id: int, checkpoint_hash: str) -> str:

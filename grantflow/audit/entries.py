@@ -80,6 +80,9 @@ def transition_payload(row: Mapping[Any, Any]) -> dict[str, Any]:
         guideline_id=row["guideline_id"],
         guideline_version=row["guideline_version"],
         prev_hash=row["prev_hash"],
+        state_hash=row.get("state_hash"),
+        actor_auth=row.get("actor_auth"),
+        guideline_hash=row.get("guideline_hash"),
     )
 
 
@@ -102,12 +105,28 @@ def refused_payload(row: Mapping[Any, Any]) -> dict[str, Any]:
         guideline_id=row["guideline_id"],
         guideline_version=row["guideline_version"],
         prev_hash=row["prev_hash"],
+        actor_auth=row.get("actor_auth"),
+        guideline_hash=row.get("guideline_hash"),
+    )
+
+
+def admin_payload(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """What the hash of an ``admin_events`` row covers; ``id`` is its place in the chain."""
+    return chain.admin_payload(
+        admin_id=row["id"],
+        recorded_at=time_text(row["recorded_at"]),
+        actor=row["actor"],
+        actor_auth=row["actor_auth"],
+        action=row["action"],
+        subject=row["subject"],
+        data=row["data"],
+        prev_hash=row["prev_hash"],
     )
 
 
 def checkpoint_payload(row: Mapping[Any, Any]) -> dict[str, Any]:
     """What the hash of an ``audit_checkpoints`` row covers, heads in their stored order."""
-    return {
+    payload = {
         "kind": chain.CHECKPOINT,
         "checkpoint_id": row["id"],
         "created_at": time_text(row["created_at"]),
@@ -116,6 +135,9 @@ def checkpoint_payload(row: Mapping[Any, Any]) -> dict[str, Any]:
         "refused_head": row["refused_head"],
         "prev_hash": row["prev_hash"],
     }
+    if row.get("admin_head") is not None:
+        payload["admin_head"] = row["admin_head"]
+    return payload
 
 
 def transition_line(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -126,6 +148,11 @@ def transition_line(row: Mapping[Any, Any]) -> dict[str, Any]:
 def refused_line(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A ``refused_attempts`` row as a line of the JSON lines export."""
     return {**refused_payload(row), "hash": row["hash"], "log_id": f"r-{row['id']}"}
+
+
+def admin_line(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """An ``admin_events`` row as a line of the JSON lines export."""
+    return {**admin_payload(row), "hash": row["hash"], "log_id": f"a-{row['id']}"}
 
 
 def checkpoint_line(row: Mapping[Any, Any]) -> dict[str, Any]:
@@ -156,6 +183,8 @@ class CheckpointHasher:
     def __init__(self, meta: Mapping[str, Any]) -> None:
         self._sha = hashlib.sha256()
         self._first = True
+        admin = meta.get("admin_head")
+        opening = b"{" if admin is None else b'{"admin_head":' + _dumps(admin) + b","
         self._tail = (
             b'],"kind":'
             + _dumps(chain.CHECKPOINT)
@@ -166,7 +195,8 @@ class CheckpointHasher:
             + b"}"
         )
         self._sha.update(
-            b'{"checkpoint_id":'
+            opening
+            + b'"checkpoint_id":'
             + _dumps(meta["id"])
             + b',"created_at":'
             + _dumps(time_text(meta["created_at"]))
@@ -265,6 +295,8 @@ __all__ = [
     "MALFORMED",
     "NOT_HASHED",
     "CheckpointHasher",
+    "admin_line",
+    "admin_payload",
     "checkpoint_line",
     "checkpoint_payload",
     "day_text",

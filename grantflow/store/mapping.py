@@ -133,6 +133,35 @@ CHANGING = (
 """The columns a step can change (the others are fixed by the proposal)."""
 
 
+SEALED_COLUMNS = (
+    "state",
+    "approved_amount",
+    "committed_amount",
+    "disbursed_amount",
+    "refund_outstanding",
+)
+"""The query columns a step compares with the snapshot before it decides (the budget sums and
+reports read them): a row whose columns disagree with its snapshot was changed outside
+grantflow."""
+
+
+def sealed_column_problems(grant: Grant, columns: Mapping[str, Any]) -> list[str]:
+    """Where the stored ``columns`` (:data:`SEALED_COLUMNS`) differ from what ``grant``
+    gives, as ``"<column> is <stored>, the snapshot says <value>"``."""
+    expected = {
+        "state": grant.state.value,
+        "approved_amount": grant.approved_amount,
+        "committed_amount": grant.committed_amount,
+        "disbursed_amount": grant.disbursed_amount,
+        "refund_outstanding": grant.refund_outstanding,
+    }
+    return [
+        f"{column} is {columns[column]}, the snapshot says {value}"
+        for column, value in expected.items()
+        if column in columns and columns[column] != value
+    ]
+
+
 def new_grant_row(models: Models, grant: Grant, *, now: pendulum.DateTime) -> GrantColumns:
     """A mapped (ORM) row for ``grant``."""
     return models.Grant(**grant_values(grant, now=now))
@@ -305,6 +334,7 @@ def log_values(row: RowMapping) -> dict[str, Any]:
         "rule_ids": tuple(row["rule_ids"] or ()),
         "code": row["code"],
         "message": row["message"],
+        "actor_auth": row.get("actor_auth"),
         "prev_hash": row.get("prev_hash"),
         "hash": row.get("hash"),
     }
@@ -312,6 +342,7 @@ def log_values(row: RowMapping) -> dict[str, Any]:
 
 __all__ = [
     "CHANGING",
+    "SEALED_COLUMNS",
     "actor_from_row",
     "actor_from_values",
     "grant_from_row",
@@ -324,6 +355,7 @@ __all__ = [
     "record_from_values",
     "refund_values",
     "roles_to_json",
+    "sealed_column_problems",
     "transition_values",
     "update_grant_row",
     "verdicts_from_json",

@@ -21,6 +21,8 @@ Tables (without prefix):
 ``disbursements``     payments (one per ``disburse`` transition)
 ``refused_attempts``  steps the rules or the lifecycle refused (who, what, which rules)
 ``audit_checkpoints`` seals of every hash chain's head (``grantflow audit digest``)
+``admin_events``      the administrative log (migration ``0006``): actors, roles, logins,
+                      guideline versions loaded, hash-chained like the log
 ``budget_days``       derived: per program, business date, region, focus area and call, how that
                       day's steps changed the budget figures (:mod:`grantflow.domain.budget`);
                       rebuilt from ``transitions`` at any time (migration ``0004``)
@@ -42,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pendulum
 from sqlalchemy import (
+    Boolean,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -49,6 +52,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
@@ -75,10 +80,11 @@ TABLES = (
     "refused_attempts",
     "audit_checkpoints",
     "budget_days",
+    "admin_events",
 )
 """grantflow's table names without prefix, parents before children."""
 
-APPEND_ONLY = ("transitions", "refused_attempts", "audit_checkpoints")
+APPEND_ONLY = ("transitions", "refused_attempts", "audit_checkpoints", "admin_events")
 """The tables whose rows are never changed or deleted (triggers refuse it)."""
 
 HASH = 64  # a SHA-256 in hex
@@ -102,6 +108,12 @@ class ActorColumns(_Row):
     roles: Mapped[list[str]] = mapped_column(json_type())
     created_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(String(NAME))
+    login: Mapped[str | None] = mapped_column(String(NAME))
+    """The login that acts as this person (migration ``0006``): on PostgreSQL the database
+    login (``session_user``), on SQLite the operating-system login; NULL for actors made before
+    0006 until an admin maps one (then the name is taken as the login)."""
+    active: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    """False once an admin deactivated the person (actors are never deleted)."""
 
 
 class ProgramColumns(_Row):
@@ -194,6 +206,13 @@ class TransitionColumns(_Row):
     committed_amount: Mapped[Decimal] = mapped_column(Money())
     """The grant's commitment after this step (derived: the replay of the records gives it
     again; the budget sums read ``budget_days``)."""
+    state_hash: Mapped[str | None] = mapped_column(String(HASH))
+    """SHA-256 of the canonical snapshot of the grant after this step (migration ``0006``;
+    NULL in records written before it): the state the next step must find in ``grants``."""
+    actor_auth: Mapped[str | None] = mapped_column(String(20))
+    """How the actor was established (:class:`grantflow.domain.model.Assurance`; ``0006``)."""
+    guideline_hash: Mapped[str | None] = mapped_column(String(HASH))
+    """The content hash of the guideline version the step was judged under (``0006``)."""
     prev_hash: Mapped[str] = mapped_column(String(HASH))
     """The hash of the grant's previous record (64 zeros for ``seq`` 1)."""
     hash: Mapped[str] = mapped_column(String(HASH))
@@ -248,6 +267,10 @@ class RefusedAttemptColumns(_Row):
     guideline_version: Mapped[str | None] = mapped_column(String(ID))
     after_transition: Mapped[int | None] = mapped_column(Integer)
     """The newest transition id when the attempt was recorded: places it in the log's order."""
+    actor_auth: Mapped[str | None] = mapped_column(String(20))
+    """How the actor was established (migration ``0006``; NULL before it)."""
+    guideline_hash: Mapped[str | None] = mapped_column(String(HASH))
+    """The content hash of the guideline version the attempt was judged under (``0006``)."""
     prev_hash: Mapped[str] = mapped_column(String(HASH))
     """The hash of the previous refused attempt (by ``id``; 64 zeros for the first)."""
     hash: Mapped[str] = mapped_column(String(HASH))
@@ -265,6 +288,29 @@ class AuditCheckpointColumns(_Row):
     """``[grant_id, seq, hash]`` of every grant's last record, sorted by grant id."""
     refused_head: Mapped[list[Any] | None] = mapped_column(json_type())
     """``[id, hash]`` of the last refused attempt (``None`` before the first)."""
+    admin_head: Mapped[list[Any] | None] = mapped_column(json_type())
+    """``[id, hash]`` of the last administrative record (migration ``0006``; NULL in older
+    checkpoints)."""
+    prev_hash: Mapped[str] = mapped_column(String(HASH))
+    hash: Mapped[str] = mapped_column(String(HASH))
+
+
+class AdminEventColumns(_Row):
+    """``admin_events`` (migration ``0006``): the administrative log, one hash chain in ``id``
+    order: actors added, their roles and logins changed, actors deactivated, guideline versions
+    loaded, the database's identity settings, and the migration that started the chain."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[pendulum.DateTime] = mapped_column(UTCDateTime())
+    actor: Mapped[str | None] = mapped_column(String(NAME))
+    """Who did it (NULL for a migration)."""
+    actor_auth: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str | None] = mapped_column(String(NAME))
+    """The actor or program the record is about."""
+    data: Mapped[dict[str, Any]] = mapped_column(json_type())
+    after_transition: Mapped[int | None] = mapped_column(Integer)
+    """The newest transition id when the record was written: places it in the log's order."""
     prev_hash: Mapped[str] = mapped_column(String(HASH))
     hash: Mapped[str] = mapped_column(String(HASH))
 
@@ -315,6 +361,7 @@ class Models:
     RefusedAttempt: type[RefusedAttemptColumns]
     AuditCheckpoint: type[AuditCheckpointColumns]
     BudgetDay: type[BudgetDayColumns]
+    AdminEvent: type[AdminEventColumns]
 
     @property
     def version_table(self) -> str:
@@ -355,6 +402,11 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
 
     class Actor(ActorColumns, Base):
         __tablename__ = prefix + "actors"
+        __table_args__ = (
+            # migration 0006: names are unique whatever their case, logins unique
+            Index(f"uq_{prefix}actors_name_key", text("lower(name)"), unique=True),
+            Index(None, "login", unique=True),
+        )
 
     class Program(ProgramColumns, Base):
         __tablename__ = prefix + "programs"
@@ -446,6 +498,10 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
         __tablename__ = prefix + "budget_days"
         __table_args__ = (fk(["program_id"], "programs", "id"),)
 
+    class AdminEvent(AdminEventColumns, Base):
+        __tablename__ = prefix + "admin_events"
+        __table_args__ = (Index(None, "subject"),)
+
     return Models(
         prefix=prefix,
         schema=schema,
@@ -461,6 +517,7 @@ def models_for(prefix: str = "", schema: str | None = None) -> Models:
         RefusedAttempt=RefusedAttempt,
         AuditCheckpoint=AuditCheckpoint,
         BudgetDay=BudgetDay,
+        AdminEvent=AdminEvent,
     )
 
 
@@ -469,6 +526,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "TABLES",
     "ActorColumns",
+    "AdminEventColumns",
     "AuditCheckpointColumns",
     "BudgetDayColumns",
     "DisbursementColumns",

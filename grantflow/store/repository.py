@@ -45,17 +45,38 @@ from sqlalchemy.engine import Connection, Row, RowMapping
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import Integer, String
 
-from grantflow.audit import chain, entries
+from grantflow.audit import chain, entries, replay
 from grantflow.domain import budget, lifecycle
 from grantflow.domain.codec import to_data
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.model import Actor, Event, Grant, Role, State, TransitionRecord
 from grantflow.domain.money import ZERO
 from grantflow.domain.rules import Exposure
-from grantflow.errors import BadInput, ConcurrentUpdate, IntegrityFailure, NotFound
+from grantflow.errors import BadInput, ConcurrentUpdate, IntegrityFailure, NotFound, Refused
 from grantflow.store import mapping
 from grantflow.store.models import Models
 from grantflow.store.types import json_type
+
+
+@attrs.frozen
+class Signature:
+    """Who wrote a record and how grantflow established it (an
+    :class:`~grantflow.domain.model.Assurance` value, or ``"migration"``); ``actor`` is
+    ``None`` only for a migration."""
+
+    actor: str | None
+    assurance: str
+
+
+@attrs.frozen
+class Seal:
+    """What a step reads of a grant's state besides the snapshot: the hash of the snapshot
+    as stored, the state hash its newest record committed to (``None`` for a record older
+    than migration ``0006``), and the query columns derived from the snapshot."""
+
+    snapshot_hash: str
+    committed: str | None
+    columns: dict[str, Any]
 
 
 @attrs.frozen
@@ -155,6 +176,9 @@ class Statements:
     def __init__(self, m: Models) -> None:
         A, P, V, G, T = m.Actor, m.Program, m.ProgramVersion, m.Grant, m.Transition
         self.actor_roles = select(A.roles).where(A.name == bindparam("name"))
+        self.actor_row = select(A.name, A.roles, A.login, A.active).where(
+            A.name == bindparam("name")
+        )
         self.grant_snapshot = select(G.snapshot, G.version).where(G.id == bindparam("id"))
 
         table = G.__table__  # type: ignore[attr-defined]
@@ -171,12 +195,8 @@ class Statements:
             .order_by(V.effective_from.desc())
             .limit(1)
         )
-        # Row locks are FOR NO KEY UPDATE: they keep other writers of the row out, but not the
-        # foreign-key checks of inserts that merely refer to it (a proposal in the program,
-        # the records of the grant).
-        self.lock_program = (
-            select(P.id).where(P.id == bindparam("pid")).with_for_update(key_share=True)
-        )
+        # The grant's row lock is FOR NO KEY UPDATE: it keeps other writers of the row out, but
+        # not the foreign-key checks of inserts that merely refer to it (its records).
         # Everything a step on an existing grant reads, in one round trip: the grant row, the
         # actor's roles and the guideline version in force on the step's date.
         V2 = aliased(V)
@@ -195,13 +215,23 @@ class Statements:
             .scalar_subquery()
             .label("head")
         )
+        # the state the newest record committed to (NULL for a record older than migration
+        # 0006): the grant row must still hold it (GrantflowService checks before deciding)
+        head_state = (
+            select(T.state_hash)
+            .where(T.grant_id == G.id, T.seq == G.version)
+            .scalar_subquery()
+            .label("head_state")
+        )
         self.step_context = (
             select(
                 G.snapshot,
                 G.version,
                 head,
+                head_state,
+                *(getattr(G, c) for c in mapping.SEALED_COLUMNS),
                 select(A.roles)
-                .where(A.name == bindparam("actor"))
+                .where(A.name == bindparam("actor"), A.active)
                 .scalar_subquery()
                 .label("roles"),
                 P.name.label("program_name"),
@@ -250,6 +280,9 @@ class Statements:
         self.insert_disbursement = insert(m.Disbursement)
         self.insert_notice = insert(m.Notice)
         self.insert_refused = insert(m.RefusedAttempt)
+        E = m.AdminEvent
+        self.last_admin = select(E.id, E.hash).order_by(E.id.desc()).limit(1)
+        self.insert_admin = insert(E)
         self.last_transition = select(func.max(T.id))
         self.record_hash = select(T.hash).where(
             T.grant_id == bindparam("gid"), T.seq == bindparam("seq")
@@ -259,6 +292,8 @@ class Statements:
         self.last_checkpoint = select(C.id, C.hash).order_by(C.id.desc()).limit(1)
         self.insert_checkpoint = insert(C)
         qualified = f"{m.schema}.{m.prefix}" if m.schema else m.prefix
+        self.lock_namespace = f"grantflow {qualified}"
+        """Where the advisory locks of this table layout are keyed."""
         self.audit_lock_key = int.from_bytes(
             hashlib.sha256(f"grantflow audit chain {qualified}".encode()).digest()[:8],
             "big",
@@ -297,23 +332,68 @@ class Store:
         self._heads: dict[str, tuple[int, str]] = {}
         """grant id -> (seq, hash) of its newest record, as read or written in this
         transaction (the head the next record chains to)."""
+        self._state_hashes: dict[str, str] = {}
+        """grant id -> hash of the snapshot this transaction wrote (the next record's
+        ``state_hash``)."""
 
     # -- actors -------------------------------------------------------------------------------
 
     def actor(self, name: str) -> Actor:
-        """The named actor. Raises NotFound (with a hint to ``grantflow actor add``)."""
-        roles = self.conn.execute(self.q.actor_roles, {"name": name}).scalar_one_or_none()
-        if roles is None:
+        """The named, active actor. Raises NotFound (with a hint to ``grantflow actor add``),
+        Refused for a deactivated one."""
+        row = self.conn.execute(self.q.actor_row, {"name": name}).first()
+        if row is None:
             raise NotFound(
                 f"there is no actor {name!r}; an admin adds people with `grantflow actor add`"
             )
-        return mapping.actor_from_values(name, roles)
+        if not row.active:
+            raise Refused(f"{name} was deactivated and can no longer act")
+        return mapping.actor_from_values(name, row.roles)
+
+    def actor_login(self, name: str) -> tuple[str | None, bool] | None:
+        """``(login, active)`` of ``name`` (``None`` if there is no such actor)."""
+        row = self.conn.execute(self.q.actor_row, {"name": name}).first()
+        return None if row is None else (row.login, bool(row.active))
+
+    def actor_named_like(self, name: str) -> str | None:
+        """The stored name that equals ``name`` but for case (``None`` if there is none)."""
+        A = self.m.Actor
+        found: str | None = self.conn.execute(
+            select(A.name).where(func.lower(A.name) == name.lower()).limit(1)
+        ).scalar()
+        if found is None:  # lower() in SQL folds ASCII only on SQLite: compare in Python too
+            folded = name.casefold()
+            for (stored,) in self.conn.execute(select(A.name)):
+                if stored.casefold() == folded:
+                    return str(stored)
+        return found
+
+    def actor_of_login(self, login: str) -> str | None:
+        """The name of the active actor mapped to ``login`` (``None`` if there is none)."""
+        A = self.m.Actor
+        found: str | None = self.conn.execute(
+            select(A.name).where(A.login == login, A.active)
+        ).scalar_one_or_none()
+        return found
+
+    def login_taken(self, login: str) -> str | None:
+        """The actor already mapped to ``login`` (``None`` if none is)."""
+        A = self.m.Actor
+        found: str | None = self.conn.execute(
+            select(A.name).where(A.login == login)
+        ).scalar_one_or_none()
+        return found
+
+    def actor_rows(self) -> list[tuple[str, list[str], str | None, bool]]:
+        """``(name, roles, login, active)`` of every actor, by name."""
+        A = self.m.Actor
+        rows = self.conn.execute(select(A.name, A.roles, A.login, A.active).order_by(A.name)).all()
+        return [(name, list(roles), login, bool(active)) for name, roles, login, active in rows]
 
     def actors(self) -> list[Actor]:
-        """Every actor, by name."""
-        rows = self.conn.execute(
-            select(self.m.Actor.name, self.m.Actor.roles).order_by(self.m.Actor.name)
-        )
+        """Every active actor, by name."""
+        A = self.m.Actor
+        rows = self.conn.execute(select(A.name, A.roles).where(A.active).order_by(A.name))
         return [mapping.actor_from_values(name, roles) for name, roles in rows]
 
     def has_actors(self) -> bool:
@@ -327,25 +407,132 @@ class Store:
         ).scalar_one_or_none()
         return roles
 
-    def add_actor(self, actor: Actor, *, now: pendulum.DateTime, by: str | None) -> None:
-        """INSERT an actor."""
+    def add_actor(self, actor: Actor, *, login: str, now: pendulum.DateTime, by: Signature) -> None:
+        """INSERT an actor and its ``add`` record in the administrative chain."""
+        roles = mapping.roles_to_json(actor.roles)
         self.conn.execute(
             insert(self.m.Actor),
             [
                 {
                     "name": actor.name,
-                    "roles": mapping.roles_to_json(actor.roles),
+                    "roles": roles,
+                    "login": login,
+                    "active": True,
                     "created_at": now,
-                    "created_by": by,
+                    "created_by": by.actor,
                 }
             ],
         )
+        self.add_admin("add", actor.name, {"roles": roles, "login": login}, by=by, now=now)
 
-    def set_roles(self, name: str, roles: frozenset[Role]) -> None:
-        """Give ``name`` exactly ``roles``."""
+    def set_roles(
+        self, name: str, roles: frozenset[Role], *, now: pendulum.DateTime, by: Signature
+    ) -> None:
+        """Give ``name`` exactly ``roles`` (with its ``roles`` record)."""
         A = self.m.Actor
-        self.conn.execute(
-            update(A).where(A.name == name).values(roles=mapping.roles_to_json(roles))
+        stored = mapping.roles_to_json(roles)
+        self.conn.execute(update(A).where(A.name == name).values(roles=stored))
+        self.add_admin("roles", name, {"roles": stored}, by=by, now=now)
+
+    def set_login(self, name: str, login: str, *, now: pendulum.DateTime, by: Signature) -> None:
+        """Map ``name`` to ``login`` (with its ``login`` record)."""
+        A = self.m.Actor
+        self.conn.execute(update(A).where(A.name == name).values(login=login))
+        self.add_admin("login", name, {"login": login}, by=by, now=now)
+
+    def deactivate(self, name: str, *, now: pendulum.DateTime, by: Signature) -> None:
+        """Deactivate ``name`` (never delete: the log names it), with its record."""
+        A = self.m.Actor
+        self.conn.execute(update(A).where(A.name == name).values(active=False))
+        self.add_admin("deactivate", name, {}, by=by, now=now)
+
+    # -- the administrative chain -------------------------------------------------------------
+
+    def add_admin(
+        self,
+        action: str,
+        subject: str | None,
+        data: dict[str, Any],
+        *,
+        by: Signature,
+        now: pendulum.DateTime,
+    ) -> dict[str, Any]:
+        """Append a record to the administrative chain (under the audit lock)."""
+        self.lock_audit()
+        last = self.conn.execute(self.q.last_admin).first()
+        row: dict[str, Any] = {
+            "id": last.id + 1 if last is not None else 1,
+            "recorded_at": now,
+            "actor": by.actor,
+            "actor_auth": by.assurance,
+            "action": action,
+            "subject": subject,
+            "data": data,
+            "after_transition": self.last_transition_id(),
+            "prev_hash": last.hash if last is not None else chain.GENESIS,
+        }
+        row["hash"] = chain.digest_of(entries.admin_payload(row))
+        self.conn.execute(self.q.insert_admin, [row])
+        return row
+
+    def admin_flag(self, action: str) -> bool:
+        """Whether the administrative chain holds a record of ``action`` (a setting of the
+        database, such as ``declare-actors``)."""
+        E = self.m.AdminEvent
+        return (
+            self.conn.execute(select(E.id).where(E.action == action).limit(1)).first() is not None
+        )
+
+    def admin_rows(self, *, subject: str | None = None, batch: int = 500) -> Iterator[RowMapping]:
+        """The administrative records (of ``subject``), by id, streamed."""
+        E = self.m.AdminEvent
+        stmt = select(
+            E.id,
+            E.recorded_at,
+            E.actor,
+            E.actor_auth,
+            E.action,
+            E.subject,
+            E.data,
+            E.after_transition,
+            E.prev_hash,
+            E.hash,
+        ).order_by(E.id)
+        if subject is not None:
+            stmt = stmt.where(func.lower(E.subject) == subject.lower())
+        yield from self.conn.execute(stmt.execution_options(yield_per=batch)).mappings()
+
+    def audit_admin(self, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
+        """Every administrative record as stored, by id, streamed."""
+        E = self.m.AdminEvent
+        raw = self._raw
+        stmt = select(
+            E.id,
+            raw(E.recorded_at),
+            E.actor,
+            E.actor_auth,
+            E.action,
+            E.subject,
+            raw(E.data),
+            E.after_transition,
+            E.prev_hash,
+            E.hash,
+        ).order_by(E.id)
+        return self._stream_raw(stmt, ("data",), batch)
+
+    def admin_hash(self, admin_id: int) -> str | None:
+        """The stored hash of administrative record ``admin_id`` (``None`` if there is none)."""
+        E = self.m.AdminEvent
+        found: str | None = self.conn.execute(
+            select(E.hash).where(E.id == admin_id)
+        ).scalar_one_or_none()
+        return found
+
+    def version_hashes(self) -> Iterator[tuple[str, str, str, pendulum.Date]]:
+        """``(program id, version, content hash, effective from)`` of every stored version."""
+        V = self.m.ProgramVersion
+        yield from self.conn.execute(
+            select(V.program_id, V.version, V.content_hash, V.effective_from)
         )
 
     # -- programs -----------------------------------------------------------------------------
@@ -371,9 +558,10 @@ class Store:
         self.conn.execute(update(P).where(P.id == program_id).values(name=name))
 
     def add_version(
-        self, version: ProgramVersion, *, now: pendulum.DateTime, by: str | None
+        self, version: ProgramVersion, *, now: pendulum.DateTime, by: Signature
     ) -> None:
-        """INSERT a guideline version with its resolved document and content hash."""
+        """INSERT a guideline version with its resolved document and content hash, and its
+        ``guideline`` record in the administrative chain."""
         self.conn.execute(
             insert(self.m.ProgramVersion),
             [
@@ -384,19 +572,40 @@ class Store:
                     "content_hash": version.content_hash,
                     "document": dict(version.document),
                     "loaded_at": now,
-                    "loaded_by": by,
+                    "loaded_by": by.actor,
                 }
             ],
         )
+        self.add_admin(
+            "guideline",
+            version.program_id,
+            {
+                "version": version.version,
+                "content_hash": version.content_hash,
+                "effective_from": version.effective_from.isoformat(),
+            },
+            by=by,
+            now=now,
+        )
 
     def lock_program(self, program_id: str) -> None:
-        """``SELECT … FOR UPDATE`` on the program row: budget decisions of one program run one
-        after the other (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers)."""
+        """A transaction-level advisory lock on the program: budget decisions of one program
+        run one after the other (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises
+        writers). An advisory lock rather than ``SELECT … FOR UPDATE`` on the program row, so
+        the staff's logins need no UPDATE right on ``programs`` (``grantflow db roles``)."""
         if self.dialect == "sqlite":
             return
-        found = self.conn.execute(self.q.lock_program, {"pid": program_id}).first()
+        found = self.conn.execute(
+            select(self.m.Program.id).where(self.m.Program.id == program_id)
+        ).first()
         if found is None:
             raise NotFound(f"there is no program {program_id!r}")
+        key = int.from_bytes(
+            hashlib.sha256(f"{self.q.lock_namespace} program {program_id}".encode()).digest()[:8],
+            "big",
+            signed=True,
+        )
+        self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
     def program_ids(self) -> list[str]:
         """Every program id, sorted."""
@@ -452,9 +661,10 @@ class Store:
 
     def step(
         self, grant_id: str, actor: str, day: pendulum.Date, *, lock: bool
-    ) -> tuple[Grant, Actor, VersionRef]:
-        """The grant (``FOR UPDATE`` with ``lock`` on PostgreSQL), the actor and the guideline
-        version in force on ``day``, read in one statement. Raises NotFound."""
+    ) -> tuple[Grant, Actor, VersionRef, Seal]:
+        """The grant (``FOR UPDATE`` with ``lock`` on PostgreSQL), the actor, the guideline
+        version in force on ``day`` and what the row and its newest record say of the grant's
+        state (:class:`Seal`), read in one statement. Raises NotFound."""
         q = self.q.step_context_for_update if lock and self.dialect != "sqlite" else None
         row = self.conn.execute(
             q if q is not None else self.q.step_context,
@@ -464,7 +674,7 @@ class Store:
             self.actor(actor)  # an unknown actor is reported first, as everywhere
             raise NotFound(f"there is no grant {grant_id!r}")
         if row.roles is None:
-            self.actor(actor)  # raises NotFound
+            self.actor(actor)  # raises NotFound, or Refused for a deactivated actor
         grant = mapping.grant_from_snapshot(row.snapshot, row.version)
         if row.head is not None:
             self._heads[grant_id] = (row.version, row.head)
@@ -473,7 +683,12 @@ class Store:
         ref = VersionRef(
             grant.program_id, row.program_name, row.short, row.guideline_version, row.content_hash
         )
-        return grant, mapping.actor_from_values(actor, row.roles), ref
+        seal = Seal(
+            snapshot_hash=chain.digest_of(row.snapshot),
+            committed=row.head_state,
+            columns={c: row._mapping[c] for c in mapping.SEALED_COLUMNS},
+        )
+        return grant, mapping.actor_from_values(actor, row.roles), ref, seal
 
     def grant_exists(self, grant_id: str) -> bool:
         """Whether the grant has a row."""
@@ -581,6 +796,7 @@ class Store:
         """UPDATE the grant's row to ``after`` if it is still at ``before.version``; raises
         ConcurrentUpdate if another writer changed it (the ``version_id_col`` check)."""
         values = mapping.grant_values(after, now=now)
+        self._state_hashes[after.id] = chain.digest_of(values["snapshot"])
         params = {f"new_{c}": values[c] for c in mapping.CHANGING}
         params["where_id"] = before.id
         params["where_version"] = before.version
@@ -593,16 +809,33 @@ class Store:
 
     def insert_grant(self, grant: Grant, *, now: pendulum.DateTime) -> None:
         """INSERT the row of a new grant."""
-        self.conn.execute(self.q.insert_grant, [mapping.grant_values(grant, now=now)])
+        values = mapping.grant_values(grant, now=now)
+        self._state_hashes[grant.id] = chain.digest_of(values["snapshot"])
+        self.conn.execute(self.q.insert_grant, [values])
 
     def insert_record(
-        self, record: TransitionRecord, after: Grant, *, before: Grant | None
+        self,
+        record: TransitionRecord,
+        after: Grant,
+        *,
+        before: Grant | None,
+        signature: Signature,
+        guideline_hash: str,
     ) -> None:
         """INSERT the transition record, chained to the grant's previous record, then the money
         row it makes (if any), and add what the step changed in the budget figures to the
         record's budget day (:meth:`add_budget_deltas`). ``before`` is the grant the record
-        was applied to (``None`` for a proposal), ``after`` the grant it made."""
+        was applied to (``None`` for a proposal), ``after`` the grant it made (and wrote with
+        :meth:`update_grant` or :meth:`insert_grant`: the record commits to that snapshot's
+        hash). ``signature`` says how the actor was established; ``guideline_hash`` is the
+        content hash of the guideline version that judged the step."""
         values = mapping.transition_values(record, committed=after.committed_amount)
+        state_hash = self._state_hashes.pop(record.grant_id, None)
+        if state_hash is None:
+            state_hash = chain.digest_of(to_data(after))
+        values["state_hash"] = state_hash
+        values["actor_auth"] = signature.assurance
+        values["guideline_hash"] = guideline_hash
         values["prev_hash"] = self._head_before(record)
         values["hash"] = chain.digest_of(entries.transition_payload(values))
         self.conn.execute(self.q.insert_transition, [values])
@@ -722,15 +955,27 @@ class Store:
         committed_amount``: a closed or revoked grant binds its final amount, any other its
         approved amount); the other grants owe nothing and keep their rows.
         """
-        G, T = self.m.Grant, self.m.Transition
+        G = self.m.Grant
         owing = select(G.id).where(G.disbursed_amount > G.committed_amount)
+        columns = ("snapshot", "refund_outstanding", "refund_due", "refund_tranches")
+        return self._rebuild_rows(owing, columns, batch)
+
+    def rebuild_grant_rows(self, *, batch: int = 2000) -> int:
+        """Write every grant's row (its snapshot and every column a step changes) again from
+        the replay of its records; returns how many grants were written. Migration 0006 runs
+        it: the log, not the row, is what the state commitments start from, and snapshots
+        written before keep no record of who decided and paid (``Grant.approved_by``, …)."""
+        columns = tuple(c for c in mapping.CHANGING if c not in ("version", "updated_at"))
+        return self._rebuild_rows(select(self.m.Grant.id), columns, batch)
+
+    def _rebuild_rows(self, which: Any, columns: tuple[str, ...], batch: int) -> int:
+        G, T = self.m.Grant, self.m.Transition
         stmt = (
             select(*_REPLAY_COLUMNS(T))
-            .where(T.grant_id.in_(owing.scalar_subquery()))
+            .where(T.grant_id.in_(which.scalar_subquery()))
             .order_by(T.grant_id, T.seq)
         )
         table = G.__table__  # type: ignore[attr-defined]
-        columns = ("snapshot", "refund_outstanding", "refund_due", "refund_tranches")
         write = (
             update(G)
             .where(G.id == bindparam("where_id"))
@@ -742,7 +987,7 @@ class Store:
         for grant_id, own in itertools.groupby(records, key=lambda r: r.grant_id):
             grant = lifecycle.replay(own)
             assert grant is not None
-            values = {"snapshot": to_data(grant), **mapping.refund_values(grant)}
+            values = mapping.grant_values(grant, now=_UNREAD)
             pending.append({"where_id": grant_id, **{f"new_{c}": values[c] for c in columns}})
             if len(pending) >= batch:
                 written += self._write_pending(write, pending)
@@ -812,6 +1057,9 @@ class Store:
             json_null.label("rule_ids"),
             text_null.label("code"),
             text_null.label("message"),
+            T.state_hash,
+            T.actor_auth,
+            T.guideline_hash,
             T.prev_hash,
             T.hash,
         ).where(*_conditions(T, f, self.m))
@@ -838,6 +1086,9 @@ class Store:
                     R.rule_ids,
                     R.code,
                     R.message,
+                    text_null.label("state_hash"),
+                    R.actor_auth,
+                    R.guideline_hash,
                     R.prev_hash,
                     R.hash,
                 ).where(*_conditions(R, f, self.m))
@@ -889,6 +1140,7 @@ class Store:
         self.lock_audit()
         last = self.conn.execute(self.q.last_checkpoint).first()
         refused = self.conn.execute(self.q.last_refused).first()
+        admin = self.conn.execute(self.q.last_admin).first()
         payload = chain.checkpoint_payload(
             checkpoint_id=last.id + 1 if last is not None else 1,
             created_at=chain.utc_iso(now),
@@ -896,6 +1148,7 @@ class Store:
             heads=self.chain_heads(),
             refused_head=[refused.id, refused.hash] if refused is not None else None,
             prev_hash=last.hash if last is not None else chain.GENESIS,
+            admin_head=[admin.id, admin.hash] if admin is not None else None,
         )
         row = {
             "id": payload["checkpoint_id"],
@@ -903,6 +1156,7 @@ class Store:
             "created_by": by,
             "heads": payload["heads"],
             "refused_head": payload["refused_head"],
+            "admin_head": payload.get("admin_head"),
             "prev_hash": payload["prev_hash"],
             "hash": chain.digest_of(payload),
         }
@@ -913,7 +1167,14 @@ class Store:
         """Every checkpoint (heads included), by id, streamed."""
         C = self.m.AuditCheckpoint
         stmt = select(
-            C.id, C.created_at, C.created_by, C.heads, C.refused_head, C.prev_hash, C.hash
+            C.id,
+            C.created_at,
+            C.created_by,
+            C.heads,
+            C.refused_head,
+            C.admin_head,
+            C.prev_hash,
+            C.hash,
         )
         result = self.conn.execute(stmt.order_by(C.id).execution_options(yield_per=batch))
         yield from result.mappings()
@@ -923,11 +1184,34 @@ class Store:
         values as the driver returns them: see :mod:`grantflow.audit.entries`)."""
         return type_coerce(column, String()).label(column.key)
 
-    def audit_transitions(self, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
-        """Every transition record as stored, by grant and ``seq``, streamed."""
+    def audit_transitions(
+        self, *, batch: int = 2000, with_rows: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Every transition record as stored, by grant and ``seq``, streamed. With
+        ``with_rows`` the record whose ``seq`` is its grant row's version also carries that
+        row: ``row_snapshot`` and ``row_<column>`` (:data:`grantflow.audit.replay.COMPARED`),
+        and ``row_snapshot_present``."""
         T = self.m.Transition
         raw = self._raw
-        stmt = select(
+        if with_rows:
+            G = self.m.Grant
+            joined = (
+                select(
+                    *self._audit_transition_columns(T),
+                    raw(G.snapshot).label("row_snapshot"),
+                    (G.id.is_not(None)).label("row_snapshot_present"),
+                    *(getattr(G, c).label(f"row_{c}") for c in replay.COMPARED),
+                )
+                .outerjoin(G, and_(G.id == T.grant_id, G.version == T.seq))
+                .order_by(T.grant_id, T.seq)
+            )
+            return self._stream_raw(joined, ("data", "verdicts", "row_snapshot"), batch)
+        stmt = select(*self._audit_transition_columns(T)).order_by(T.grant_id, T.seq)
+        return self._stream_raw(stmt, ("data", "verdicts"), batch)
+
+    def _audit_transition_columns(self, T: Any) -> tuple[Any, ...]:
+        raw = self._raw
+        return (
             T.id,
             T.grant_id,
             T.seq,
@@ -942,10 +1226,12 @@ class Store:
             raw(T.verdicts),
             T.guideline_id,
             T.guideline_version,
+            T.state_hash,
+            T.actor_auth,
+            T.guideline_hash,
             T.prev_hash,
             T.hash,
-        ).order_by(T.grant_id, T.seq)
-        return self._stream_raw(stmt, ("data", "verdicts"), batch)
+        )
 
     def audit_refused(self, *, batch: int = 2000) -> Iterator[dict[str, Any]]:
         """Every refused attempt as stored, by id, streamed."""
@@ -967,6 +1253,8 @@ class Store:
             R.message,
             R.guideline_id,
             R.guideline_version,
+            R.actor_auth,
+            R.guideline_hash,
             R.prev_hash,
             R.hash,
         ).order_by(R.id)
@@ -1016,6 +1304,7 @@ class Store:
             self._raw(C.created_at),
             C.created_by,
             self._raw(C.refused_head),
+            self._raw(C.admin_head),
             C.prev_hash,
             C.hash,
         ]
@@ -1023,9 +1312,8 @@ class Store:
             columns.append(func.jsonb_typeof(C.heads).label("heads_type"))
         row = self.conn.execute(select(*columns).where(C.id == checkpoint_id)).one()
         values = dict(row._mapping)
-        values["refused_head"] = entries.json_value(
-            values["refused_head"], text=self.dialect == "sqlite"
-        )
+        for key in ("refused_head", "admin_head"):
+            values[key] = entries.json_value(values[key], text=self.dialect == "sqlite")
         return values
 
     def checkpoint_heads(
@@ -1194,4 +1482,4 @@ def _conditions(table: Any, f: LogFilter, m: Models) -> Sequence[Any]:
     return [and_(*out)] if out else []
 
 
-__all__ = ["LogFilter", "Store", "VersionRef"]
+__all__ = ["LogFilter", "Seal", "Signature", "Store", "VersionRef"]

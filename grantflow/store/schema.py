@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 SCRIPT_LOCATION = "grantflow.store:migrations"
 
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006")
 """Every migration this grantflow ships, oldest first (the last is the head). A test checks
 this against the scripts in ``migrations/versions``."""
 MIGRATION_LOCK = 0x6772_616E_7466
