@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from grantflow.audit import chain, entries
+from grantflow.audit.replay import Directory, Judge, VersionOf
 from grantflow.errors import IntegrityFailure
 
 PROBLEM_LIMIT = 100
@@ -59,6 +60,14 @@ class VerifyReport:
     grants: int
     refused: int
     checkpoints: int
+    admin: int = 0
+    """Records of the administrative chain (actors, roles, logins, guideline loads)."""
+    judged: int = 0
+    """Transition records replayed and judged again by the rules (written since 0006)."""
+    legacy: int = 0
+    """Transition records written before migration 0006: their chain, continuity and replay
+    are checked, but they commit to no state, guideline hash or assurance, so they are not
+    judged again."""
     problems: tuple[Problem, ...] = ()
     more_problems: int = 0
     """Problems found beyond :data:`PROBLEM_LIMIT` (not listed)."""
@@ -83,8 +92,17 @@ class VerifyReport:
             f"{_n(self.transitions, 'transition')} in {_n(self.grants, 'grant')}, "
             f"{_n(self.refused, 'refused attempt')}, {_n(self.checkpoints, 'checkpoint')}"
         )
+        if self.admin:
+            counts += f", {_n(self.admin, 'administrative record')}"
         if self.intact:
             tail = f"; contains checkpoint {self.digest}" if self.digest else ""
+            if self.judged or self.legacy:
+                tail += f"; {self.judged} steps judged again by the rules"
+            if self.legacy:
+                tail += (
+                    f", {self.legacy} written before migration 0006 checked for their chain "
+                    "and replay only"
+                )
             return f"intact: {counts}{tail}"
         more = len(self.problems) - 1 + self.more_problems
         also = f" (and {more} more problem{'s' if more != 1 else ''})" if more else ""
@@ -114,6 +132,8 @@ class SealedCheckpoint:
     meta: Mapping[str, Any]
     heads: Iterable[tuple[Any, str | None]]
     refused_stored: str | None = None
+    admin_stored: str | None = None
+    """The stored hash of the administrative record ``admin_head`` names."""
 
 
 class _Findings:
@@ -144,15 +164,34 @@ def verify(
     checkpoints: Iterable[SealedCheckpoint],
     digest: str | None = None,
     limit: int = PROBLEM_LIMIT,
+    admin: Iterable[Mapping[str, Any]] | None = None,
+    actors: Iterable[tuple[str, list[str], str | None, bool]] = (),
+    versions: Iterable[tuple[str, str, str, Any]] = (),
+    version_of: VersionOf | None = None,
 ) -> VerifyReport:
     """Check every chain (module docstring). ``digest`` must be well-formed
-    (:func:`~grantflow.audit.chain.parse_digest` raises ValueError otherwise)."""
+    (:func:`~grantflow.audit.chain.parse_digest` raises ValueError otherwise).
+
+    With ``admin`` (the administrative chain, by id) the chain is checked and folded, and the
+    ``actors`` and ``versions`` tables are compared with it; with ``version_of`` as well,
+    every grant is replayed and every step judged again (:mod:`grantflow.audit.replay`)."""
     wanted = chain.parse_digest(digest) if digest is not None else None
     found = _Findings(limit)
-    n_transitions, n_grants = _walk_transitions(transitions, found)
+    directory: Directory | None = None
+    if admin is not None:
+        directory = Directory()
+        _walk_admin(admin, directory, found)
+        directory.compare_actors(actors, found.add)
+        directory.compare_versions(versions, found.add)
+    judge = (
+        Judge(directory, version_of, found.add)
+        if directory is not None and version_of is not None
+        else None
+    )
+    n_transitions, n_grants = _walk_transitions(transitions, found, judge)
     _check_grants(grants, found)
-    n_refused = _walk_refused(refused, found)
-    n_checkpoints, newest, digest_seen = _walk_checkpoints(checkpoints, wanted, found)
+    n_refused = _walk_refused(refused, found, directory)
+    n_checkpoints, newest, digest_seen = _walk_checkpoints(checkpoints, wanted, found, directory)
     if wanted is not None and not digest_seen:
         found.add(
             f"digest {digest}",
@@ -165,6 +204,9 @@ def verify(
         grants=n_grants,
         refused=n_refused,
         checkpoints=n_checkpoints,
+        admin=directory.count if directory is not None else 0,
+        judged=judge.judged if judge is not None else 0,
+        legacy=judge.legacy if judge is not None else 0,
         problems=tuple(found.problems),
         more_problems=found.more,
         digest=digest.strip() if digest is not None else None,
@@ -172,7 +214,37 @@ def verify(
     )
 
 
-def _walk_transitions(rows: Iterable[Mapping[str, Any]], found: _Findings) -> tuple[int, int]:
+def _walk_admin(rows: Iterable[Mapping[str, Any]], directory: Directory, found: _Findings) -> None:
+    """The administrative chain: hashes and links in ``id`` order, folded as it goes."""
+    last_id, last_hash = 0, chain.GENESIS
+    for row in rows:
+        aid = row["id"]
+        where, log_id = f"administrative record {aid}", f"a-{aid}"
+        if _hash_or_none(entries.admin_payload, row) != row["hash"]:
+            found.add(where, "its content does not match its hash: changed after writing", log_id)
+        elif row["prev_hash"] != last_hash or aid != last_id + 1:
+            found.add(
+                where,
+                f"does not follow administrative record {last_id}: records were deleted, "
+                "inserted or replaced",
+                log_id,
+            )
+        if aid == 1 and row["action"] != "trust":
+            found.add(
+                where, "the administrative chain does not start with its trust record", log_id
+            )
+        directory.fold(row, found.add)
+        last_id, last_hash = aid, row["hash"]
+    if last_id == 0:
+        found.add(
+            "administrative chain",
+            "is empty: its first record (written by migration 0006) was deleted",
+        )
+
+
+def _walk_transitions(
+    rows: Iterable[Mapping[str, Any]], found: _Findings, judge: Judge | None = None
+) -> tuple[int, int]:
     count = grants = 0
     gid: Any = object()
     last_seq, last_hash, last_prev, last_id = 0, chain.GENESIS, None, None
@@ -182,6 +254,8 @@ def _walk_transitions(rows: Iterable[Mapping[str, Any]], found: _Findings) -> tu
             gid = row["grant_id"]
             grants += 1
             last_seq, last_hash, last_prev, last_id = 0, chain.GENESIS, None, None
+            if judge is not None:
+                judge.start()
         seq, log_id = row["seq"], f"t-{row['id']}"
         where = f"grant {gid} record {seq}"
         content_ok = _hash_or_none(entries.transition_payload, row) == row["hash"]
@@ -222,6 +296,8 @@ def _walk_transitions(rows: Iterable[Mapping[str, Any]], found: _Findings) -> tu
                 log_id,
             )
         last_seq, last_hash, last_prev, last_id = seq, row["hash"], row["prev_hash"], row["id"]
+        if judge is not None:
+            judge.record(row)
     return count, grants
 
 
@@ -240,7 +316,9 @@ def _check_grants(rows: Iterable[tuple[str, int | None, int | None]], found: _Fi
             )
 
 
-def _walk_refused(rows: Iterable[Mapping[str, Any]], found: _Findings) -> int:
+def _walk_refused(
+    rows: Iterable[Mapping[str, Any]], found: _Findings, directory: Directory | None = None
+) -> int:
     count = 0
     last_id, last_hash, last_prev = 0, chain.GENESIS, None
     for row in rows:
@@ -274,12 +352,27 @@ def _walk_refused(rows: Iterable[Mapping[str, Any]], found: _Findings) -> int:
                     f"does not follow refused attempt {last_id}: one was replaced",
                     log_id,
                 )
+        if (
+            directory is not None
+            and directory.legacy_transitions is not None
+            and rid > directory.legacy_refused
+            and row.get("actor_auth") is None
+        ):
+            found.add(
+                where,
+                "was written after migration 0006 without saying how its actor was "
+                "established: not written by grantflow",
+                log_id,
+            )
         last_id, last_hash, last_prev = rid, row["hash"], row["prev_hash"]
     return count
 
 
 def _walk_checkpoints(
-    checkpoints: Iterable[SealedCheckpoint], wanted: tuple[int, str] | None, found: _Findings
+    checkpoints: Iterable[SealedCheckpoint],
+    wanted: tuple[int, str] | None,
+    found: _Findings,
+    directory: Directory | None = None,
 ) -> tuple[int, tuple[int, str] | None, bool]:
     count = 0
     last_id, last_hash = 0, chain.GENESIS
@@ -303,7 +396,22 @@ def _walk_checkpoints(
             if sealed_problem is None:
                 sealed_problem = _sealed_head_problem(head, stored)
         computed = hasher.hexdigest() if hasher is not None else None
-        refused_problem = _sealed_refused_problem(meta["refused_head"], cp.refused_stored)
+        refused_problem = _sealed_refused_problem(
+            meta["refused_head"], cp.refused_stored, "refused attempt"
+        ) or _sealed_refused_problem(
+            meta.get("admin_head"), cp.admin_stored, "administrative record"
+        )
+        if (
+            refused_problem is None
+            and directory is not None
+            and directory.legacy_transitions is not None
+            and cid > directory.legacy_checkpoints
+            and meta.get("admin_head") is None
+        ):
+            refused_problem = (
+                "was written after migration 0006 without sealing the administrative chain: "
+                "not written by grantflow"
+            )
         if meta.get("heads_type", "array") != "array" or computed != meta["hash"]:
             found.add(where, "its content does not match its hash: changed after writing", log_id)
         elif cid <= last_id or meta["prev_hash"] != last_hash:
@@ -349,20 +457,20 @@ def _sealed_head_problem(head: Any, stored: str | None) -> str | None:
     return None
 
 
-def _sealed_refused_problem(head: Any, stored: str | None) -> str | None:
+def _sealed_refused_problem(head: Any, stored: str | None, what: str) -> str | None:
     if head is None:
         return None
     if not (isinstance(head, list) and len(head) == 2 and isinstance(head[0], int)):
-        return f"sealed a refused head that is not [id, hash]: {head!r}"
+        return f"sealed a {what} head that is not [id, hash]: {head!r}"
     if stored is None:
         return (
-            f"sealed refused attempt {head[0]}, which is no longer in the log: refused "
-            "attempts were deleted after the checkpoint"
+            f"sealed {what} {head[0]}, which is no longer in the log: {what}s were deleted "
+            "after the checkpoint"
         )
     if stored != head[1]:
         return (
-            f"sealed refused attempt {head[0]} with another hash than it has now: it was "
-            "rewritten after the checkpoint"
+            f"sealed {what} {head[0]} with another hash than it has now: it was rewritten "
+            "after the checkpoint"
         )
     return None
 

@@ -23,6 +23,7 @@ writer). The transition log is streamed.
 from __future__ import annotations
 
 import enum
+import getpass
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -33,10 +34,11 @@ from typing import Any, Self, TypeVar
 
 import attrs
 import pendulum
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from grantflow import limits
 from grantflow.audit import chain, entries
 from grantflow.audit import verify as audit
 from grantflow.domain import lifecycle
@@ -45,7 +47,15 @@ from grantflow.domain.commands import Command, Propose
 from grantflow.domain.dates import utc_now
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.lifecycle import Evaluation
-from grantflow.domain.model import Actor, Event, Grant, Role, State, TransitionRecord
+from grantflow.domain.model import (
+    Actor,
+    Assurance,
+    Event,
+    Grant,
+    Role,
+    State,
+    TransitionRecord,
+)
 from grantflow.domain.rules import BUILTIN_KINDS, AnnualFundsRule, BudgetRule, Exposure
 from grantflow.domain.statement import MoneyStatement, money_statement
 from grantflow.errors import (
@@ -58,12 +68,13 @@ from grantflow.errors import (
 from grantflow.guidelines import loader
 from grantflow.rates import load_base_rates
 from grantflow.services import reports
-from grantflow.services.results import Checkpoint, LoadResult, LogEntry
+from grantflow.services.results import AdminEntry, Checkpoint, LoadResult, LogEntry
 from grantflow.store import mapping, schema
+from grantflow.store import roles as db_roles
 from grantflow.store.conflicts import conflict_of
 from grantflow.store.engine import create_engine, read_only, resolve_url, sqlite_file
 from grantflow.store.models import Models, models_for
-from grantflow.store.repository import LogFilter, Store, VersionRef
+from grantflow.store.repository import LogFilter, Seal, Signature, Store, VersionRef
 
 T = TypeVar("T")
 
@@ -72,6 +83,36 @@ Bind = Engine | sessionmaker[Session] | Session
 
 BACKOFF_SECONDS = 0.01
 """Base of the jittered backoff between retries (doubles with every attempt)."""
+
+
+DECLARE_ACTORS = "declare-actors"
+"""The administrative record that lets a SQLite database take declared identities."""
+
+
+class Identity(enum.StrEnum):
+    """How a :class:`Grantflow` establishes who acts (recorded as an
+    :class:`~grantflow.domain.model.Assurance` with every record).
+
+    ``host``: the application embedding grantflow authenticated its user and passes the name
+    (``host-application``). ``login``: the login is the actor: the PostgreSQL login
+    (``session_user``, ``database-login``) or, on SQLite, the operating-system login
+    (``os-login``); naming someone else is refused, except in a SQLite database created with
+    declared actors, where it is recorded as ``declared``. ``declared``: every name is taken
+    as given and recorded as ``declared`` (only in a SQLite database created for it: demos,
+    training, tests).
+    """
+
+    HOST = "host"
+    LOGIN = "login"
+    DECLARED = "declared"
+
+
+def os_login() -> str:
+    """The operating-system login of this process (``""`` if there is none)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers)
+        return ""
 
 
 class _Refusal(Exception):
@@ -97,6 +138,8 @@ class Grantflow:
         schema: the PostgreSQL schema of grantflow's tables.
         clock: where recording times come from (UTC).
         retries: how often a step that lost a race is tried again before ConcurrentUpdate.
+        identity: how the actor of every change is established (:class:`Identity`; default
+            ``host``: the embedding application vouches for the names it passes).
     """
 
     def __init__(
@@ -107,7 +150,10 @@ class Grantflow:
         schema: str | None = None,
         clock: Callable[[], pendulum.DateTime] = utc_now,
         retries: int = 3,
+        identity: Identity | str = Identity.HOST,
     ) -> None:
+        self.identity = _enum(Identity, identity, "way of establishing identity")
+        self._login_name: str | None = None
         try:
             self.models: Models = models_for(table_prefix, schema)
         except ValueError as exc:
@@ -199,31 +245,141 @@ class Grantflow:
         """Raise unless the database holds grantflow's current schema (see :meth:`open`)."""
         self._read(lambda store: schema.require_current(store.conn, self.models))
 
-    def init(self, admin: str | None = None) -> None:
+    def init(
+        self,
+        admin: str | None = None,
+        *,
+        login: str | None = None,
+        declared_actors: bool | None = None,
+    ) -> None:
         """Create or upgrade the schema (harmless to repeat) and, if the database has no actor
         yet, add ``admin`` as its first actor with the admin role.
 
-        Raises Refused if ``admin`` is new but other actors exist (an admin adds people).
+        The first admin acts through ``login``: by default the login running this (with
+        :attr:`Identity.LOGIN`: the PostgreSQL login, or the operating-system login on
+        SQLite), else the name. ``declared_actors`` (default: when :attr:`identity` is
+        ``declared``) lets a new SQLite database take declared identities, recorded as such:
+        for demos, training and tests. Raises Refused if ``admin`` is new but other actors
+        exist (an admin adds people), and for declared actors in a database that already has
+        actors or on PostgreSQL.
         """
+        declare = self.identity is Identity.DECLARED if declared_actors is None else declared_actors
 
         def op(store: Store) -> None:
             schema.upgrade(store.conn, self.models)
-            if admin is None:
+            if admin is None:  # declared actors come with the first admin
                 return
             existing = store.actor_roles(admin)
             if existing is not None:
                 if Role.ADMIN.value not in existing:
                     raise Refused(f"{admin} exists but is no admin; an admin gives roles")
+                if declare and not store.admin_flag(DECLARE_ACTORS):
+                    raise Refused(
+                        "this database already has actors: declared actors can only be "
+                        "chosen when a database is created"
+                    )
                 return
             if store.has_actors():
                 raise Refused(
                     f"this database already has actors; only an admin adds {admin} "
                     f"(`grantflow actor add`)"
                 )
-            first = Actor(name=admin, roles=frozenset({Role.ADMIN}))
-            store.add_actor(first, now=self.clock(), by=None)
+            now = self.clock()
+            first = Actor(name=_name(admin), roles=frozenset({Role.ADMIN}))
+            current = self._current_login(store)
+            mapped = login or current or admin
+            signature = Signature(
+                first.name, self._first_assurance(store, declare, mapped == current)
+            )
+            if declare:
+                if store.dialect != "sqlite":
+                    raise Refused(
+                        "declared actors exist only in SQLite databases; on PostgreSQL every "
+                        "person has their own database login"
+                    )
+                store.add_admin(DECLARE_ACTORS, None, {}, by=signature, now=now)
+            store.add_actor(first, login=mapped, now=now, by=signature)
 
         self._write(op)
+
+    def _current_login(self, store: Store) -> str | None:
+        """The login that is acting, with :attr:`Identity.LOGIN` (else ``None``)."""
+        if self.identity is not Identity.LOGIN:
+            return None
+        if store.dialect == "postgresql":
+            login: str = store.conn.execute(text("SELECT session_user")).scalar_one()
+            return login
+        return os_login() or None
+
+    def _first_assurance(self, store: Store, declare: bool, own_login: bool) -> str:
+        """How the first admin's records are signed: by their own login when they run
+        ``init`` themselves; when the tables' owner installs someone else (``--login``), the
+        installation vouches for them (``host-application``; on SQLite ``declared``)."""
+        postgres = store.dialect == "postgresql"
+        if self.identity is Identity.LOGIN and own_login:
+            return (Assurance.DATABASE_LOGIN if postgres else Assurance.OS_LOGIN).value
+        if (
+            self.identity is Identity.DECLARED
+            or declare
+            or (self.identity is Identity.LOGIN and not postgres)
+        ):
+            return Assurance.DECLARED.value
+        return Assurance.HOST_APPLICATION.value
+
+    # -- identity -----------------------------------------------------------------------------
+
+    def whoami(self, actor: str | None = None) -> tuple[Actor, Assurance]:
+        """Who would act when ``actor`` is named (``None``: nobody named), and how grantflow
+        established it; raises as a step would (Refused, NotFound)."""
+
+        def op(store: Store) -> tuple[Actor, Assurance]:
+            who, signature = self._sign(store, actor)
+            return who, Assurance(signature.assurance)
+
+        return self._read(op)
+
+    def _sign(self, store: Store, actor: str | None) -> tuple[Actor, Signature]:
+        """The actor who acts and how that was established (:class:`Identity`). Raises
+        Refused when the login may not act as ``actor``, NotFound for an unknown actor."""
+        if self.identity is Identity.HOST:
+            if actor is None:
+                raise BadInput("name the actor: the host application vouches for who acts")
+            return store.actor(actor), Signature(actor, Assurance.HOST_APPLICATION.value)
+        if self.identity is Identity.DECLARED:
+            if actor is None:
+                raise BadInput("name the actor (declared identities)")
+            self._require_declared(store, actor)
+            return store.actor(actor), Signature(actor, Assurance.DECLARED.value)
+        login = self._current_login(store) or ""
+        postgres = store.dialect == "postgresql"
+        mapped = store.actor_of_login(login) if login else None
+        if mapped is not None and (actor is None or actor == mapped):
+            how = Assurance.DATABASE_LOGIN if postgres else Assurance.OS_LOGIN
+            return store.actor(mapped), Signature(mapped, how.value)
+        if actor is not None and not postgres and store.admin_flag(DECLARE_ACTORS):
+            return store.actor(actor), Signature(actor, Assurance.DECLARED.value)
+        kind = "database login" if postgres else "login"
+        if mapped is None:
+            raise Refused(
+                f"the {kind} {login or '(none)'} is not mapped to an active grantflow actor; "
+                f"an admin maps it with `grantflow actor add NAME --login {login or 'LOGIN'}`"
+            )
+        raise Refused(
+            f"you are logged in as {login} ({mapped}); you cannot act as {actor}"
+            + (
+                ""
+                if postgres
+                else " (only a database created with `grantflow init --declared-actors` "
+                "takes declared identities)"
+            )
+        )
+
+    def _require_declared(self, store: Store, actor: str) -> None:
+        if store.dialect != "sqlite" or not store.admin_flag(DECLARE_ACTORS):
+            raise Refused(
+                f"{actor} is a declared identity, and this database does not take them: only "
+                "a SQLite database created with `grantflow init --declared-actors` does"
+            )
 
     # -- transactions -------------------------------------------------------------------------
 
@@ -269,6 +425,9 @@ class Grantflow:
             except Exception as exc:
                 conflict = conflict_of(exc)
                 if conflict is None:
+                    denied = _denied(exc)
+                    if denied is not None:
+                        raise denied from None
                     if isinstance(exc, OperationalError):
                         raise BadInput(f"the database cannot be used: {exc.orig}") from exc
                     raise
@@ -285,7 +444,12 @@ class Grantflow:
                 return op(store)
         except GrantflowError:
             raise
-        except OperationalError as exc:
+        except DBAPIError as exc:
+            denied = _denied(exc)
+            if denied is not None:
+                raise denied from None
+            if not isinstance(exc, OperationalError):
+                raise
             conflict = conflict_of(exc)
             if conflict is not None:
                 raise conflict from exc
@@ -296,34 +460,95 @@ class Grantflow:
 
     # -- actors -------------------------------------------------------------------------------
 
-    def add_actor(self, name: str, roles: Iterable[Role | str], *, by: str) -> Actor:
-        """Add a person with ``roles``. ``by`` must be an admin. Raises BadInput if the name
-        is taken or a role is unknown, Refused if ``by`` is no admin."""
-        actor = Actor(name=name, roles=_roles(roles))
+    def add_actor(
+        self,
+        name: str,
+        roles: Iterable[Role | str],
+        *,
+        by: str | None = None,
+        login: str | None = None,
+    ) -> Actor:
+        """Add a person with ``roles``, acting through ``login`` (default: the name; on
+        PostgreSQL their database login, on SQLite their operating-system login). ``by`` must
+        be an admin (``None``: the login acting, with :attr:`Identity.LOGIN`). Written to the
+        administrative chain. Raises BadInput if the name is taken (whatever its case), the
+        login is mapped to someone else, or a role is unknown; Refused if ``by`` is no
+        admin."""
+        actor = Actor(name=_name(name), roles=_roles(roles))
+        mapped = _name(login, "the login") if login is not None else actor.name
 
         def op(store: Store) -> Actor:
-            _require_admin(store.actor(by), f"add {name}")
-            if store.actor_roles(name) is not None:
-                raise BadInput(f"there is already an actor {name!r}")
-            store.add_actor(actor, now=self.clock(), by=by)
+            who, signature = self._sign(store, by)
+            _require_admin(who, f"add {name}")
+            taken = store.actor_named_like(name)
+            if taken is not None:
+                same = (
+                    "" if taken == name else f" ({taken!r}: names are unique whatever their case)"
+                )
+                raise BadInput(f"there is already an actor {name!r}{same}")
+            owner = store.login_taken(mapped)
+            if owner is not None:
+                raise BadInput(f"the login {mapped!r} already belongs to {owner}")
+            store.add_actor(actor, login=mapped, now=self.clock(), by=signature)
             return actor
 
         return self._write(op)
 
-    def set_roles(self, name: str, roles: Iterable[Role | str], *, by: str) -> Actor:
-        """Give ``name`` exactly ``roles``. ``by`` must be an admin (and cannot take away their
-        own admin role)."""
+    def set_roles(self, name: str, roles: Iterable[Role | str], *, by: str | None = None) -> Actor:
+        """Give ``name`` exactly ``roles`` (written to the administrative chain). ``by`` must
+        be an admin (and cannot take away their own admin role)."""
         new_roles = _roles(roles)
 
         def op(store: Store) -> Actor:
-            _require_admin(store.actor(by), f"change the roles of {name}")
+            who, signature = self._sign(store, by)
+            _require_admin(who, f"change the roles of {name}")
             store.actor(name)  # raises NotFound
-            if name == by and Role.ADMIN not in new_roles:
-                raise BadInput(f"{by} cannot take away their own admin role")
-            store.set_roles(name, new_roles)
+            if name == who.name and Role.ADMIN not in new_roles:
+                raise BadInput(f"{who.name} cannot take away their own admin role")
+            store.set_roles(name, new_roles, now=self.clock(), by=signature)
             return Actor(name=name, roles=new_roles)
 
         return self._write(op)
+
+    def set_login(self, name: str, login: str, *, by: str | None = None) -> None:
+        """Map ``name`` to ``login`` (written to the administrative chain). Admins only."""
+        mapped = _name(login, "the login")
+
+        def op(store: Store) -> None:
+            who, signature = self._sign(store, by)
+            _require_admin(who, f"change the login of {name}")
+            store.actor(name)  # raises NotFound
+            owner = store.login_taken(mapped)
+            if owner is not None and owner != name:
+                raise BadInput(f"the login {mapped!r} already belongs to {owner}")
+            store.set_login(name, mapped, now=self.clock(), by=signature)
+
+        self._write(op)
+
+    def deactivate(self, name: str, *, by: str | None = None) -> None:
+        """Deactivate ``name``: they can no longer act; the log keeps their name (actors are
+        never deleted). Written to the administrative chain. Admins only, not themselves."""
+
+        def op(store: Store) -> None:
+            who, signature = self._sign(store, by)
+            _require_admin(who, f"deactivate {name}")
+            store.actor(name)  # raises NotFound, or Refused if already deactivated
+            if name == who.name:
+                raise BadInput(f"{name} cannot deactivate themselves")
+            store.deactivate(name, now=self.clock(), by=signature)
+
+        self._write(op)
+
+    def actor_history(self, name: str | None = None) -> Iterator[AdminEntry]:
+        """The administrative chain, oldest first, streamed: actors added, roles and logins
+        changed, actors deactivated, guideline versions loaded (of ``name`` only, if given:
+        an actor or a program)."""
+        try:
+            with self._unit(write=False) as store:
+                for row in store.admin_rows(subject=name):
+                    yield AdminEntry(**row)
+        except OperationalError as exc:
+            raise BadInput(f"the database cannot be used: {exc.orig}") from exc
 
     def actor(self, name: str) -> Actor:
         """The named actor. Raises NotFound."""
@@ -335,7 +560,7 @@ class Grantflow:
 
     # -- programs -----------------------------------------------------------------------------
 
-    def load_program(self, name_or_path: str, *, by: str) -> LoadResult:
+    def load_program(self, name_or_path: str, *, by: str | None = None) -> LoadResult:
         """Load a packaged guideline (by name) or a guideline file (by path). Admins only.
 
         Versions already stored with the same content are left alone; a stored version with
@@ -346,7 +571,8 @@ class Grantflow:
         program = loader.load(name_or_path)
 
         def op(store: Store) -> LoadResult:
-            _require_admin(store.actor(by), f"load program {program.id}")
+            who, signature = self._sign(store, by)
+            _require_admin(who, f"load program {program.id}")
             now = self.clock()
             row = store.program_row(program.id, lock=True)
             if row is None:
@@ -377,7 +603,7 @@ class Grantflow:
                         f"{v.effective_from.isoformat()}, not after the stored versions (latest "
                         f"from {latest.isoformat()}); grantflow never rewrites history"
                     )
-                store.add_version(v, now=now, by=by)
+                store.add_version(v, now=now, by=signature)
                 added.append(v.version)
             return LoadResult(program.id, tuple(added), tuple(unchanged))
 
@@ -420,14 +646,15 @@ class Grantflow:
 
     # -- grant events -------------------------------------------------------------------------
 
-    def propose(self, cmd: Propose, *, actor: str) -> Grant:
+    def propose(self, cmd: Propose, *, actor: str | None = None) -> Grant:
         """Record an application. The grant's id is ``<program short>-<year of cmd.date>-<nnnn>``,
         numbered inside the transaction. Raises RuleViolation / BadInput / NotFound."""
         if not isinstance(cmd, Propose):
             raise BadInput(f"propose takes a Propose command, not {type(cmd).__name__}")
+        cmd.check_limits()
 
         def op(store: Store) -> Grant:
-            who = store.actor(actor)
+            who, signature = self._sign(store, actor)
             ref = store.version_in_force(cmd.program_id, cmd.date)
             version = self._version(store, ref)
             exposure = self._exposure_for(store, version, cmd.event, lock=True)
@@ -446,16 +673,22 @@ class Grantflow:
                 )
             except Refused as err:
                 raise self._refusal(
-                    err, None, cmd, who, version, exposure, now, grant_id=grant_id
+                    err, None, cmd, who, signature, version, exposure, now, grant_id=grant_id
                 ) from None
             after = lifecycle.apply(None, record)
             store.insert_grant(after, now=now)
-            store.insert_record(record, after, before=None)
+            store.insert_record(
+                record,
+                after,
+                before=None,
+                signature=signature,
+                guideline_hash=version.content_hash,
+            )
             return after
 
         return self._write(op)
 
-    def act(self, grant_id: str, cmd: Command, *, actor: str) -> Grant:
+    def act(self, grant_id: str, cmd: Command, *, actor: str | None = None) -> Grant:
         """Apply any event but a proposal to grant ``grant_id``; returns the grant after it.
 
         Raises RuleViolation or InvalidTransition (recorded in ``refused_attempts``), NotFound,
@@ -465,9 +698,12 @@ class Grantflow:
             raise BadInput("a proposal creates a grant: use propose, not act")
         if not isinstance(cmd, Command):
             raise BadInput(f"{cmd!r} is not a grantflow command")
+        cmd.check_limits()
 
         def op(store: Store) -> Grant:
-            grant, who, ref = store.step(grant_id, actor, cmd.date, lock=True)
+            name, signature = self._signer(store, actor)
+            grant, who, ref, seal = store.step(grant_id, name, cmd.date, lock=True)
+            self._require_sealed(store, grant, seal)
             version = self._version(store, ref)
             exposure = self._exposure_for(store, version, cmd.event, lock=True)
             now = self.clock()
@@ -476,20 +712,60 @@ class Grantflow:
                     grant, cmd, actor=who, version=version, recorded_at=now, exposure=exposure
                 )
             except Refused as err:
-                raise self._refusal(err, grant, cmd, who, version, exposure, now) from None
+                raise self._refusal(
+                    err, grant, cmd, who, signature, version, exposure, now
+                ) from None
             after = lifecycle.apply(grant, record)
             store.update_grant(grant, after, now=now)  # … WHERE version = <the version read>
-            store.insert_record(record, after, before=grant)
+            store.insert_record(
+                record,
+                after,
+                before=grant,
+                signature=signature,
+                guideline_hash=version.content_hash,
+            )
             return after
 
         return self._write(op)
 
-    def check(self, grant_id: str | None, cmd: Command, *, actor: str) -> Evaluation:
+    def _signer(self, store: Store, actor: str | None) -> tuple[str, Signature]:
+        """Who acts and how it was established, without reading the actor's roles (the step
+        reads them with the grant): the declared and host names as given, a login's actor
+        looked up."""
+        if self.identity is Identity.HOST and actor is not None:
+            return actor, Signature(actor, Assurance.HOST_APPLICATION.value)
+        who, signature = self._sign(store, actor)
+        return who.name, signature
+
+    def _require_sealed(self, store: Store, grant: Grant, seal: Seal) -> None:
+        """Refuse to decide on a grant row that is not the state its newest record committed
+        to (IntegrityFailure, exit 3): the rules must read what the log proves. Records older
+        than migration 0006 committed to no state: their grant is replayed from the log."""
+        problems = mapping.sealed_column_problems(grant, seal.columns)
+        if seal.committed is not None:
+            if seal.snapshot_hash != seal.committed:
+                problems.insert(
+                    0,
+                    f"its snapshot is not the state record {grant.version} committed to",
+                )
+        else:
+            replayed = lifecycle.replay(store.records(grant.id))
+            if replayed != grant:
+                problems.insert(0, "its snapshot is not what its records replay to")
+        if problems:
+            raise IntegrityFailure(
+                f"grant {grant.id} was changed outside grantflow: {'; '.join(problems)}. "
+                "Nothing was written; run `grantflow audit verify`"
+            )
+
+    def check(self, grant_id: str | None, cmd: Command, *, actor: str | None = None) -> Evaluation:
         """Every verdict ``cmd`` would get, without changing anything (not even the log of
         refused attempts). ``grant_id`` is ``None`` for a proposal."""
 
+        cmd.check_limits()
+
         def op(store: Store) -> Evaluation:
-            who = store.actor(actor)
+            who, _ = self._sign(store, actor)
             grant: Grant | None = None
             if isinstance(cmd, Propose):
                 program_id = cmd.program_id
@@ -524,6 +800,7 @@ class Grantflow:
         grant: Grant | None,
         cmd: Command,
         who: Actor,
+        signature: Signature,
         version: ProgramVersion,
         exposure: Exposure | None,
         now: pendulum.DateTime,
@@ -556,6 +833,8 @@ class Grantflow:
             "data": to_data(cmd),
             "guideline_id": version.program_id,
             "guideline_version": version.version,
+            "guideline_hash": version.content_hash,
+            "actor_auth": signature.assurance,
         }
         return _Refusal(err, values)
 
@@ -673,31 +952,33 @@ class Grantflow:
                 for row in store.log_rows(f):
                     yield entries.refused_line(row) if row["kind"] else entries.transition_line(row)
                 if f.whole:
+                    for row in store.admin_rows():
+                        yield entries.admin_line(row)
                     for row in store.checkpoint_rows():
                         yield entries.checkpoint_line(row)
         except OperationalError as exc:
             raise BadInput(f"the database cannot be used: {exc.orig}") from exc
 
-    def digest(self, *, by: str) -> Checkpoint:
+    def digest(self, *, by: str | None = None) -> Checkpoint:
         """Write a checkpoint sealing the head of every chain and return it; its ``digest``
         (``gf1-<id>-<hash>``) is what an auditor keeps outside the system. ``by`` must be an
         auditor or an admin (and is recorded)."""
 
         def op(store: Store) -> Checkpoint:
-            who = store.actor(by)
+            who, _ = self._sign(store, by)
             if not (who.has(Role.AUDITOR) or who.has(Role.ADMIN)):
                 raise Refused(
-                    f"{by} may not write an audit checkpoint: that needs the auditor or the "
-                    "admin role"
+                    f"{who.name} may not write an audit checkpoint: that needs the auditor or "
+                    "the admin role"
                 )
-            row = store.add_checkpoint(by=by, now=self.clock())
+            row = store.add_checkpoint(by=who.name, now=self.clock())
             return Checkpoint(
                 id=row["id"],
                 digest=chain.format_digest(row["id"], row["hash"]),
                 hash=row["hash"],
                 prev_hash=row["prev_hash"],
                 created_at=row["created_at"],
-                created_by=by,
+                created_by=who.name,
                 grants=len(row["heads"]),
                 records=sum(seq for _, seq, _ in row["heads"]),
                 refused=row["refused_head"][0] if row["refused_head"] else 0,
@@ -726,19 +1007,49 @@ class Grantflow:
                     if isinstance(head, list) and head and isinstance(head[0], int)
                     else None
                 )
-                yield audit.SealedCheckpoint(meta, store.checkpoint_heads(cid), refused)
+                admin = meta.get("admin_head")
+                admin_stored = (
+                    store.admin_hash(admin[0])
+                    if isinstance(admin, list) and admin and isinstance(admin[0], int)
+                    else None
+                )
+                yield audit.SealedCheckpoint(
+                    meta, store.checkpoint_heads(cid), refused, admin_stored
+                )
 
         try:
             with self._snapshot() as store:
                 return audit.verify(
-                    transitions=store.audit_transitions(),
+                    transitions=store.audit_transitions(with_rows=True),
                     grants=store.audit_grants(),
                     refused=store.audit_refused(),
                     checkpoints=checkpoints(store),
                     digest=digest,
+                    admin=store.audit_admin(),
+                    actors=store.actor_rows(),
+                    versions=store.version_hashes(),
+                    version_of=self._version_finder(store),
                 )
         except OperationalError as exc:
             raise BadInput(f"the database cannot be used: {exc.orig}") from exc
+
+    def _version_finder(self, store: Store) -> Callable[[str, str], ProgramVersion | str]:
+        """``version_of`` for :func:`grantflow.audit.verify.verify`: a stored guideline
+        version, parsed once, or why it cannot be had."""
+        refs: dict[str, dict[str, VersionRef]] = {}
+
+        def version_of(program_id: str, version: str) -> ProgramVersion | str:
+            if program_id not in refs:
+                refs[program_id] = {r.version: r for r in store.version_refs(program_id)}
+            ref = refs[program_id].get(version)
+            if ref is None:
+                return f"guideline {program_id} version {version} is not stored"
+            try:
+                return self._version(store, ref)
+            except GrantflowError as exc:
+                return str(exc)
+
+        return version_of
 
     @contextmanager
     def _snapshot(self) -> Iterator[Store]:
@@ -752,6 +1063,23 @@ class Grantflow:
             return
         with self._unit(write=False) as store:
             yield store
+
+    def create_db_roles(self) -> list[str]:
+        """PostgreSQL: create the group roles ``grantflow_admin``, ``grantflow_staff``,
+        ``grantflow_auditor`` and ``grantflow_host`` if they are missing, and grant each the
+        rights it needs on this database's grantflow tables (:mod:`grantflow.store.roles`);
+        returns the statements run. Harmless to repeat. Needs a login that owns the tables
+        and may create roles."""
+
+        def op(store: Store) -> list[str]:
+            if store.dialect != "postgresql":
+                raise BadInput(
+                    "database roles exist only on PostgreSQL; a SQLite database is one file, "
+                    "protected by the operating system's file rights"
+                )
+            return db_roles.create(store.conn, self.models)
+
+        return self._write(op)
 
     def exposure(self, program_id: str, *, as_of: pendulum.Date | None = None) -> Exposure:
         """What the program's grants bind (summed in SQL), now or at the end of ``as_of``."""
@@ -802,14 +1130,14 @@ class Grantflow:
 
         return self._read(op)
 
-    def rebuild_budget_days(self, *, by: str, program_id: str | None = None) -> int:
+    def rebuild_budget_days(self, *, by: str | None = None, program_id: str | None = None) -> int:
         """Rebuild the budget days of ``program_id`` (every program with ``None``) from the
         transition log, in one transaction, and return the number of rows written. ``by`` must
         be an admin. Only needed after the table was changed outside grantflow: every step
         keeps it up to date (see :meth:`check_budget_days`)."""
 
         def op(store: Store) -> int:
-            _require_admin(store.actor(by), "rebuild the budget days")
+            _require_admin(self._sign(store, by)[0], "rebuild the budget days")
             if program_id is not None:
                 _require_program(store, program_id)
             return store.rebuild_budget_days(program_id)
@@ -841,6 +1169,28 @@ def _enum(cls: type[E], value: object, what: str) -> E:
     except ValueError:
         known = ", ".join(str(x.value) for x in cls)
         raise BadInput(f"{value!r} is not a {what}; known: {known}") from None
+
+
+def _denied(exc: BaseException) -> Refused | None:
+    """The refusal a database's "insufficient privilege" amounts to (PostgreSQL 42501: the
+    login lacks a right, or grantflow's identity trigger refused a record), in one sentence
+    without SQL; ``None`` for any other error."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) != "42501":
+        return None
+    diag = getattr(orig, "diag", None)
+    message = getattr(diag, "message_primary", None) or str(orig).strip().splitlines()[0]
+    message = message.removeprefix("grantflow: ")
+    return Refused(f"the database refused this for your login: {message}")
+
+
+def _name(value: str, what: str = "the actor name") -> str:
+    """A name or login as grantflow stores it: within :mod:`grantflow.limits`, not blank."""
+    if not isinstance(value, str):
+        raise BadInput(f"{what} must be text")
+    return limits.check_text(value, what, limits.NAME)
 
 
 def _roles(roles: Iterable[Role | str]) -> frozenset[Role]:
@@ -875,4 +1225,4 @@ def _needs_exposure(version: ProgramVersion, event: Event) -> bool:
     )
 
 
-__all__ = ["Bind", "Grantflow"]
+__all__ = ["Bind", "Grantflow", "Identity", "os_login"]

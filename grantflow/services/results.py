@@ -49,6 +49,9 @@ class LogEntry:
     rule_ids: tuple[str, ...] = ()
     code: str | None = None
     message: str | None = None
+    actor_auth: str | None = None
+    """How the actor was established (:class:`~grantflow.domain.model.Assurance` value;
+    ``None`` for entries recorded before migration 0006)."""
     prev_hash: str | None = None
     """The hash of the entry before it in its chain (the grant's previous record, the previous
     refused attempt; 64 zeros for the first)."""
@@ -99,4 +102,24 @@ class Checkpoint:
     refused: int
 
 
-__all__ = ["Checkpoint", "LoadResult", "LogEntry"]
+@attrs.frozen(kw_only=True)
+class AdminEntry:
+    """One record of the administrative chain (``grantflow actor history``): who (``actor``,
+    established as ``actor_auth``; ``None`` and ``"migration"`` for a migration) did what
+    (``action``: ``trust``, ``declare-actors``, ``add``, ``roles``, ``login``, ``deactivate``,
+    ``guideline``) to whom or which program (``subject``), with ``data`` (roles, login,
+    guideline version and content hash)."""
+
+    id: int
+    recorded_at: pendulum.DateTime
+    actor: str | None
+    actor_auth: str
+    action: str
+    subject: str | None
+    data: Mapping[str, Any]
+    after_transition: int | None
+    prev_hash: str
+    hash: str
+
+
+__all__ = ["AdminEntry", "Checkpoint", "LoadResult", "LogEntry"]
