@@ -7,7 +7,6 @@ commands that need them, so ``grantflow --help`` starts fast.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
 import sys
 import traceback
@@ -30,7 +29,7 @@ INTERNAL_ERROR = 70
 class Env:
     """What every command gets: the global options and a lazily opened library handle."""
 
-    def __init__(self, db: str | None, actor: str, json_mode: bool, debug: bool) -> None:
+    def __init__(self, db: str | None, actor: str | None, json_mode: bool, debug: bool) -> None:
         self.db = db
         self.actor = actor
         self.json = json_mode
@@ -41,9 +40,11 @@ class Env:
     def app(self, *, create: bool = False) -> Grantflow:
         """The library, opened on ``--db`` (or ``GRANTFLOW_DB`` / the default file)."""
         if self._app is None:
-            from grantflow.services import Grantflow
+            from grantflow.services import Grantflow, Identity
 
-            self._app = Grantflow.open(self.db, create=create)
+            # the login is the actor: the PostgreSQL login, or on SQLite the OS login (a
+            # name typed with --actor only counts in a database made with --declared-actors)
+            self._app = Grantflow.open(self.db, create=create, identity=Identity.LOGIN)
         return self._app
 
     def close(self) -> None:
@@ -119,13 +120,6 @@ class GrantflowGroup(click.Group):
                 env.close()
 
 
-def _default_actor() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name (e.g. in some containers)
-        return "unknown"
-
-
 @click.group(cls=GrantflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
@@ -136,15 +130,21 @@ def _default_actor() -> str:
 @click.option(
     "--actor",
     envvar="GRANTFLOW_ACTOR",
-    default=_default_actor,
-    show_default="your login name",
-    help="Who is acting [env GRANTFLOW_ACTOR].",
+    default=None,
+    metavar="NAME",
+    help=(
+        "Who is acting [env GRANTFLOW_ACTOR; default: the actor mapped to your login]. On "
+        "PostgreSQL only your own; on SQLite another name only in a database made with "
+        "`init --declared-actors`."
+    ),
 )
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON document on stdout.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 @click.version_option(package_name="grantflow")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, actor: str, json_mode: bool, debug: bool) -> None:
+def cli(
+    ctx: click.Context, db: str | None, actor: str | None, json_mode: bool, debug: bool
+) -> None:
     """grantflow: public grants (Zuwendungen) through their lifecycle, by the book.
 
     \b

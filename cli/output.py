@@ -99,6 +99,23 @@ def when(t: dt.datetime | None) -> str:
     return "" if t is None else to_berlin(t).format("DD.MM.YYYY HH:mm:ss")
 
 
+ASSURANCE_SHORT = {
+    "database-login": "db login",
+    "os-login": "OS login",
+    "host-application": "host app",
+    "declared": "declared",
+}
+"""How a table shows the way an actor was established (``--json`` and CSV keep the value)."""
+
+
+def actor_shown(actor: str, actor_auth: str | None) -> str:
+    """``anton (db login)``: the actor and how grantflow established it; the name alone for
+    records written before migration 0006."""
+    if not actor_auth:
+        return actor
+    return f"{actor} ({ASSURANCE_SHORT.get(actor_auth, actor_auth)})"
+
+
 def amount_json(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{money(amount):.2f}"
 

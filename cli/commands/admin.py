@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from grantflow.domain.model import Role
@@ -9,30 +12,49 @@ from grantflow.domain.rules import Rule
 from grantflow.guidelines.loader import BUILTIN, builtin_path
 
 from ..main_support import env_of
-from ..output import amount_json, day, eur
+from ..output import amount_json, day, eur, when
 
 
 @click.command()
 @click.option("--admin", "admin", metavar="NAME", help="Create this first admin actor.")
+@click.option(
+    "--login",
+    metavar="LOGIN",
+    help="The first admin's login [default: yours: the PostgreSQL or the OS login].",
+)
+@click.option(
+    "--declared-actors",
+    is_flag=True,
+    help=(
+        "SQLite only, for demos, training and tests: let --actor name anyone; every such "
+        "step is recorded as 'declared'. Only when the database is created."
+    ),
+)
 @click.pass_context
-def init(ctx: click.Context, admin: str | None) -> None:
+def init(
+    ctx: click.Context, /, admin: str | None, login: str | None, declared_actors: bool
+) -> None:
     """Create or upgrade the database; optionally its first admin.
 
-    Running it again is harmless.
+    Running it again is harmless. The first admin acts through the login that runs this
+    (on PostgreSQL the database login, on SQLite the operating-system login).
 
     \b
     Example:
       grantflow --db grants.sqlite init --admin ada
+      grantflow --db training.sqlite init --admin ada --declared-actors
     """
     env = env_of(ctx)
     app = env.app(create=True)
-    app.init(admin)
+    app.init(admin, login=login, declared_actors=declared_actors)
     if env.json:
-        env.out.json({"database": app.url, "admin": admin})
+        env.out.json({"database": app.url, "admin": admin, "declared_actors": declared_actors})
     else:
         env.out.line(f"database ready: {app.url}")
         if admin:
             env.out.line(f"admin actor: {admin}")
+        if declared_actors:
+            env.out.line("declared actors: --actor may name anyone; recorded as 'declared'")
 
 
 @click.group()
@@ -50,21 +72,127 @@ def actor() -> None:
     type=click.Choice([r.value for r in Role]),
     help="A role (repeat for several).",
 )
+@click.option(
+    "--login",
+    metavar="LOGIN",
+    help="The login this person acts through [default: NAME]: their PostgreSQL or OS login.",
+)
 @click.pass_context
-def actor_add(ctx: click.Context, name: str, roles: tuple[str, ...]) -> None:
-    """Add an actor with roles (admins only).
+def actor_add(ctx: click.Context, /, name: str, roles: tuple[str, ...], login: str | None) -> None:
+    """Add an actor with roles and a login (admins only); written to the administrative log.
+
+    Names are unique whatever their case.
 
     \b
     Example:
-      grantflow --actor ada actor add carla --role clerk
-      grantflow --actor ada actor add anton --role approver
+      grantflow actor add carla --role clerk
+      grantflow actor add anton --role approver --login a.berger
     """
     env = env_of(ctx)
-    added = env.app().add_actor(name, [Role(r) for r in roles], by=env.actor)
+    added = env.app().add_actor(name, [Role(r) for r in roles], by=env.actor, login=login)
     if env.json:
-        env.out.json({"name": added.name, "roles": sorted(added.roles)})
+        env.out.json(
+            {"name": added.name, "roles": sorted(added.roles), "login": login or added.name}
+        )
     else:
-        env.out.line(f"actor {added.name}: {', '.join(sorted(added.roles))}")
+        env.out.line(
+            f"actor {added.name}: {', '.join(sorted(added.roles))} (login {login or added.name})"
+        )
+
+
+@actor.command("login")
+@click.argument("name")
+@click.argument("login")
+@click.pass_context
+def actor_login(ctx: click.Context, /, name: str, login: str) -> None:
+    """Map an actor to another login (admins only); written to the administrative log.
+
+    \b
+    Example:
+      grantflow actor login anton a.berger
+    """
+    env = env_of(ctx)
+    env.app().set_login(name, login, by=env.actor)
+    if env.json:
+        env.out.json({"name": name, "login": login})
+    else:
+        env.out.line(f"actor {name}: login {login}")
+
+
+@actor.command("deactivate")
+@click.argument("name")
+@click.pass_context
+def actor_deactivate(ctx: click.Context, /, name: str) -> None:
+    """Deactivate an actor (admins only): they can no longer act. Actors are never deleted:
+    the log names them.
+
+    \b
+    Example:
+      grantflow actor deactivate carla
+    """
+    env = env_of(ctx)
+    env.app().deactivate(name, by=env.actor)
+    if env.json:
+        env.out.json({"name": name, "active": False})
+    else:
+        env.out.line(f"actor {name}: deactivated")
+
+
+@actor.command("history")
+@click.argument("name", required=False)
+@click.pass_context
+def actor_history(ctx: click.Context, /, name: str | None) -> None:
+    """The administrative log: actors added, roles and logins changed, actors deactivated,
+    guideline versions loaded (of NAME only: an actor or a program).
+
+    \b
+    Example:
+      grantflow actor history
+      grantflow actor history anton
+    """
+    env = env_of(ctx)
+    entries = env.app().actor_history(name)
+    if env.json:
+        env.out.json(
+            [
+                {
+                    "id": e.id,
+                    "recorded_at": e.recorded_at.isoformat(),
+                    "actor": e.actor,
+                    "actor_auth": e.actor_auth,
+                    "action": e.action,
+                    "subject": e.subject,
+                    "data": dict(e.data),
+                    "hash": e.hash,
+                }
+                for e in entries
+            ]
+        )
+        return
+    env.out.table(
+        "administrative log",
+        ("#", "recorded (Berlin)", "by", "how", "action", "subject", "details"),
+        [
+            (
+                str(e.id),
+                when(e.recorded_at),
+                e.actor or "(migration)",
+                e.actor_auth,
+                e.action,
+                e.subject or "",
+                _details(e.data),
+            )
+            for e in entries
+        ],
+    )
+
+
+def _details(data: Mapping[str, Any]) -> str:
+    parts = []
+    for key, value in data.items():
+        shown = ", ".join(value) if isinstance(value, list) else str(value)
+        parts.append(f"{key}: {shown}")
+    return "; ".join(parts)
 
 
 @actor.command("roles")
@@ -102,7 +230,7 @@ def actor_list(ctx: click.Context) -> None:
       grantflow actor list
     """
     env = env_of(ctx)
-    actors = env.app().actors()
+    actors = env.app().actors()  # active ones
     if env.json:
         env.out.json([{"name": a.name, "roles": sorted(a.roles)} for a in actors])
     else:
@@ -301,7 +429,39 @@ def program_show(ctx: click.Context, program_id: str) -> None:
         out.line(f"note: {note}")
 
 
+@click.group()
+def db() -> None:
+    """The database itself (PostgreSQL roles)."""
+
+
+@db.command("roles")
+@click.pass_context
+def db_roles(ctx: click.Context) -> None:
+    """PostgreSQL: create the group roles and their rights (run as the tables' owner).
+
+    grantflow_admin (actors, guidelines, checkpoints), grantflow_staff (steps on grants),
+    grantflow_auditor (reads only) and grantflow_host (an application that authenticates its
+    users itself). Harmless to repeat. Then make each person's login a member of one, and map
+    it to their actor (`grantflow actor add NAME --role R --login LOGIN`).
+
+    \b
+    Example:
+      grantflow --db postgresql://owner@db/grants db roles
+      psql -c 'CREATE ROLE "a.berger" LOGIN; GRANT grantflow_staff TO "a.berger";'
+    """
+    env = env_of(ctx)
+    done = env.app().create_db_roles()
+    if env.json:
+        env.out.json({"statements": done})
+    else:
+        env.out.line(
+            "group roles ready: grantflow_admin, grantflow_staff, grantflow_auditor, "
+            f"grantflow_host ({len(done)} statements)"
+        )
+
+
 def register(group: click.Group) -> None:
+    group.add_command(db)
     group.add_command(init)
     group.add_command(actor)
     group.add_command(program)

@@ -30,6 +30,9 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
         "grants": report.grants,
         "refused": report.refused,
         "checkpoints": report.checkpoints,
+        "admin": report.admin,
+        "judged": report.judged,
+        "legacy": report.legacy,
         "digest": report.digest,
         "newest_digest": report.newest_digest,
         "problems": [

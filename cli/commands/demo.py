@@ -36,7 +36,7 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
       grantflow --db grantflow-demo.sqlite list --state extended
     """
     from grantflow import demo as scenario
-    from grantflow.services import Grantflow
+    from grantflow.services import Grantflow, Identity
 
     env = env_of(ctx)
     parent = ctx.parent
@@ -69,7 +69,7 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
         except BrokenPipeError:
             reader_gone = True
 
-    app = Grantflow.open(str(target), create=True)
+    app = Grantflow.open(str(target), create=True, identity=Identity.DECLARED)
     try:
         result = scenario.run(app, say=say)
         dates = (

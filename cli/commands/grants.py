@@ -35,7 +35,7 @@ from grantflow.domain.model import (
 )
 
 from ..main_support import env_of
-from ..output import day, eur, grant_json, verdict_json
+from ..output import actor_shown, day, eur, grant_json, verdict_json
 from ..params import AMOUNT, DATE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -547,15 +547,39 @@ def show(ctx: click.Context, grant_id: str, as_of: pendulum.Date | None) -> None
       grantflow show DMR-2019-0001 --as-of 2020-12-31
     """
     env = env_of(ctx)
-    g = env.app().grant(grant_id, as_of=as_of)
+    app = env.app()
+    g = app.grant(grant_id, as_of=as_of)
+    steps = [
+        e
+        for e in app.log(grant_id=g.id, include_refused=False, until=as_of)
+        if e.seq is not None and e.seq <= g.version
+    ]
     if env.json:
         doc = grant_json(g)
         doc["as_of"] = as_of.isoformat() if as_of else None
+        doc["steps"] = [
+            {
+                "seq": e.seq,
+                "event": str(e.event),
+                "business_date": e.business_date.isoformat(),
+                "actor": e.actor,
+                "actor_auth": e.actor_auth,
+            }
+            for e in steps
+        ]
         env.out.json(doc)
     else:
         if as_of:
             env.out.line(f"as of {day(as_of)}")
         env.out.grant(g)
+        env.out.table(
+            "steps",
+            ("#", "date", "event", "actor (how established)"),
+            [
+                (str(e.seq), day(e.business_date), str(e.event), actor_shown(e.actor, e.actor_auth))
+                for e in steps
+            ],
+        )
 
 
 @click.command("list")

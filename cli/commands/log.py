@@ -25,7 +25,7 @@ from grantflow.audit.chain import utc_iso
 from grantflow.domain.model import Event
 
 from ..main_support import env_of
-from ..output import day, when
+from ..output import actor_shown, day, when
 from ..params import DATE, MOMENT, MOMENT_UNTIL
 
 CSV_COLUMNS = (
@@ -39,6 +39,7 @@ CSV_COLUMNS = (
     "to_state",
     "outcome",
     "actor",
+    "actor_auth",
     "amount",
     "reason",
     "rules",
@@ -92,6 +93,7 @@ def _csv_row(entry: Any, decimal_comma: bool) -> list[str]:
         str(entry.to_state or ""),
         "refused" if entry.refused else "done",
         entry.actor,
+        entry.actor_auth or "",
         amount,
         entry.reason,
         _rules(entry),
@@ -220,7 +222,7 @@ def log(
                 str(e.event),
                 f"{e.from_state or '—'} → {e.to_state or '—'}",
                 "REFUSED" if e.refused else "done",
-                e.actor,
+                actor_shown(e.actor, e.actor_auth),
                 _rules(e),
                 e.reason,
             )
