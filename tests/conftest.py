@@ -124,6 +124,9 @@ def _pg_cleaner(pg_database: str) -> Iterator[Callable[[], None]]:
     engine = create_engine(pg_database)
     models = models_for()
     names = ", ".join(f'"{t}"' for t in models.table_names())
+    admin = models.AdminEvent.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:  # what the migrations wrote: the trust record (0006)
+        first_records = [dict(r) for r in conn.execute(sa.select(admin)).mappings()]
 
     def clear() -> None:
         with engine.begin() as conn:
@@ -136,6 +139,7 @@ def _pg_cleaner(pg_database: str) -> Iterator[Callable[[], None]]:
                 sa.text(f"INSERT INTO {models.version_table} VALUES (:head)"),
                 {"head": schema_head()},
             )
+            conn.execute(sa.insert(admin), first_records)
 
     yield clear
     engine.dispose()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import pendulum
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
@@ -19,6 +20,7 @@ from sqlalchemy.engine import URL
 from grantflow.domain.commands import Withdraw
 from grantflow.errors import Refused
 from grantflow.services import Grantflow
+from grantflow.store import models_for
 from grantflow.testing import FixedClock
 from tests.services.helpers import (
     approve,
@@ -145,9 +147,14 @@ def drop_triggers(conn: sa.Connection) -> None:
         for name in list(names):
             conn.execute(sa.text(f'DROP TRIGGER "{name}"'))
         return
-    for table in ("transitions", "refused_attempts", "audit_checkpoints"):
-        conn.execute(sa.text(f"DROP TRIGGER grantflow_append_only ON {table}"))
-        conn.execute(sa.text(f"DROP TRIGGER grantflow_no_truncate ON {table}"))
+    triggers = conn.execute(
+        sa.text(
+            "SELECT t.tgname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal AND t.tgname LIKE 'grantflow%'"
+        )
+    ).all()
+    for name, table in triggers:
+        conn.execute(sa.text(f'DROP TRIGGER "{name}" ON "{table}"'))
 
 
 def record_id(conn: sa.Connection, grant_id: str, seq: int) -> int:
@@ -156,3 +163,22 @@ def record_id(conn: sa.Connection, grant_id: str, seq: int) -> int:
         {"g": grant_id, "s": seq},
     ).scalar_one()
     return int(found)
+
+
+def rewrite_grant_row(conn: sa.Connection, grant_id: str) -> None:
+    """What a careful attacker does after cutting records: write the grant's row as the replay
+    of the records that are left (with grantflow's own code), so the row agrees with the log."""
+    from grantflow.domain import lifecycle
+    from grantflow.store import mapping
+    from grantflow.store.repository import Store
+
+    models = models_for()
+    grant = lifecycle.replay(Store(conn, models).records(grant_id))
+    assert grant is not None
+    values = mapping.grant_values(grant, now=pendulum.now("UTC"))
+    G = models.Grant.__table__  # type: ignore[attr-defined]
+    conn.execute(
+        sa.update(G)
+        .where(G.c.id == grant_id)
+        .values({c: values[c] for c in mapping.CHANGING if c != "updated_at"})
+    )

@@ -55,6 +55,10 @@ def test_the_export_round_trips_and_every_line_rehashes(scenario: Scenario) -> N
     kinds = [line["kind"] for line in lines]
     assert kinds.count("transition") == 12 and kinds.count("refused") == 2
     assert kinds[-2:] == ["checkpoint", "checkpoint"]
+    # the administrative chain (actors, guideline loads) comes before the checkpoints
+    admin = [line for line in lines if line["kind"] == "admin"]
+    assert [a["admin_id"] for a in admin] == list(range(1, len(admin) + 1))
+    assert admin[0]["action"] == "trust" and lines.index(admin[0]) == 14
     for line in lines:
         assert entries.line_hash(line) == line["hash"], line["log_id"]
         assert set(line) >= {"kind", "prev_hash", "hash", "log_id"}
@@ -62,9 +66,10 @@ def test_the_export_round_trips_and_every_line_rehashes(scenario: Scenario) -> N
     assert entries.line_hash(changed) != changed["hash"]
     first = lines[0]
     assert all(
-        re.fullmatch(r"2026-03-02T09:0\d:\d\d\.\d{6}\+00:00", x["recorded_at"]) for x in lines[:-2]
+        re.fullmatch(r"2026-03-02T09:0\d:\d\d\.\d{6}\+00:00", x["recorded_at"]) for x in lines[:14]
     )
     assert first["business_date"] == "2019-02-01" and first["seq"] == 1
+    assert first["actor_auth"] == "host-application" and len(first["state_hash"]) == 64
     assert json.loads(grantflow(scenario.url, "--json", "log").stdout) == lines
 
 
@@ -85,8 +90,11 @@ def test_the_stand_alone_script_verifies_a_real_export(scenario: Scenario, tmp_p
     lines = [json.dumps(x, ensure_ascii=False) for x in jsonl(scenario.url)]
     done = verify_log(tmp_path, lines, "--digest", scenario.digest2)
     assert done.returncode == 0, done.stderr
+    admin = sum(1 for line in lines if '"kind": "admin"' in line)
+    assert admin >= 10  # the trust record, ada and the people, the guideline versions
     assert done.stdout.strip() == (
-        "intact: 12 transitions in 3 grants, 2 refused attempts, 2 checkpoints"
+        "intact: 12 transitions in 3 grants, 2 refused attempts, 2 checkpoints, "
+        f"{admin} administrative records"
     )
 
 
@@ -150,7 +158,7 @@ def test_a_filtered_export_is_not_the_whole_log(scenario: Scenario, tmp_path: Pa
 
 def test_log_filters(scenario: Scenario) -> None:
     everything = jsonl(scenario.url)
-    steps = [x for x in everything if x["kind"] != "checkpoint"]
+    steps = [x for x in everything if x["kind"] in ("transition", "refused")]
     with Grantflow.open(scenario.url) as gf:
         with pytest.raises(Refused):  # finance may not propose: a refused application
             gf.propose(small_proposal("5000.00", region="north"), actor="finn")

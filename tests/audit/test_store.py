@@ -9,6 +9,7 @@ import json
 import runpy
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from grantflow.store import create_engine, models_for, schema
 from grantflow.store.repository import Store
 from grantflow.testing import FixedClock
 from tests.audit.conftest import Scenario
-from tests.services.helpers import disburse, running_dmr_grant, set_up
+from tests.services.helpers import chain_as_before_0006, disburse, running_dmr_grant, set_up
 
 VERIFY_LOG = types.SimpleNamespace(
     **runpy.run_path(str(Path(__file__).parents[2] / "docs" / "verify_log.py"))
@@ -30,7 +31,9 @@ VERIFY_LOG = types.SimpleNamespace(
 script)."""
 
 
-@pytest.mark.parametrize("table", ["transitions", "refused_attempts", "audit_checkpoints"])
+@pytest.mark.parametrize(
+    "table", ["transitions", "refused_attempts", "audit_checkpoints", "admin_events"]
+)
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET id = id", "DELETE FROM {t}"])
 def test_the_log_tables_refuse_update_and_delete(
     app: Grantflow, tmp_path: Path, table: str, statement: str
@@ -122,6 +125,16 @@ def test_refused_attempts_and_checkpoints_chain(app: Grantflow, tmp_path: Path) 
     assert (report.transitions, report.grants, report.refused, report.checkpoints) == (3, 1, 3, 2)
 
 
+def _log_at_0005(conn: sa.Connection) -> list[Any]:
+    rows = conn.execute(
+        sa.text(
+            "SELECT id, 0 AS refused, hash, id AS o FROM transitions UNION ALL "
+            "SELECT id, 1, hash, after_transition FROM refused_attempts ORDER BY 4, 2, 1"
+        )
+    )
+    return [types.SimpleNamespace(id=i, refused=bool(r), hash=h) for i, r, h, _ in rows]
+
+
 def test_migration_0002_chains_a_log_written_before_it(
     empty_db_url: str, tmp_path: Path, backend: str
 ) -> None:
@@ -134,11 +147,14 @@ def test_migration_0002_chains_a_log_written_before_it(
         gf.act(g.id, disburse("1000.00"), actor="finn")
         with pytest.raises(Refused):
             gf.act(g.id, disburse("900000.00"), actor="finn")
-        written = [(e.id, e.refused, e.hash) for e in gf.log()]
-        digest = gf.digest(by="ada").digest
     engine = create_engine(empty_db_url)
     try:
+        with engine.begin() as conn:  # the log as a grantflow before 0006 wrote it
+            command.downgrade(schema.alembic_config(connection=conn), "0005")
+            chain_as_before_0006(conn)
         with engine.begin() as conn:
+            written = [(e.id, e.refused, e.hash) for e in _log_at_0005(conn)]
+            digest = "gf1-1-" + "0" * 64
             config = schema.alembic_config(connection=conn)
             command.downgrade(config, "0001")
         with engine.connect() as conn:
@@ -198,7 +214,7 @@ def test_every_table_layout_is_append_only_and_chained(
         gf.digest(by="audrey")
         assert gf.verify().intact
         where = f"{pg_schema}." if pg_schema else ""
-        for table in ("transitions", "refused_attempts", "audit_checkpoints"):
+        for table in ("transitions", "refused_attempts", "audit_checkpoints", "admin_events"):
             for statement in (
                 f"UPDATE {where}{prefix}{table} SET id = id",
                 f"DELETE FROM {where}{prefix}{table}",
@@ -208,6 +224,15 @@ def test_every_table_layout_is_append_only_and_chained(
                     pytest.raises(sa.exc.DatabaseError, match="append-only"),
                 ):
                     conn.execute(sa.text(statement))
-        assert gf.verify().intact and len(list(gf.export())) == 5
+        exported = [line["kind"] for line in gf.export()]
+        assert gf.verify().intact
+        assert [k for k in exported if k != "admin"] == [
+            "transition",
+            "transition",
+            "transition",
+            "refused",
+            "checkpoint",
+        ]
+        assert exported.count("admin") == gf.verify().admin >= 1
     finally:
         engine.dispose()

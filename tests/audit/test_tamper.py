@@ -14,7 +14,13 @@ from click.testing import CliRunner, Result
 
 from grantflow.audit import chain, entries
 from grantflow_cli.main import cli
-from tests.audit.conftest import Scenario, attacker, drop_triggers, record_id
+from tests.audit.conftest import (
+    Scenario,
+    attacker,
+    drop_triggers,
+    record_id,
+    rewrite_grant_row,
+)
 
 Attack = Callable[[sa.Connection, Scenario], None]
 
@@ -108,8 +114,10 @@ def truncate_tail(conn: sa.Connection, sc: Scenario) -> None:
 
 
 def truncate_tail_and_fix_grant(conn: sa.Connection, sc: Scenario) -> None:
+    """The tail cut, and the grant's row written as the replay of the records left (its
+    version 5, its snapshot and columns), so that the row agrees with the log."""
     _cut_tail(conn, sc)
-    conn.execute(sa.text("UPDATE grants SET version = 5 WHERE id = :g"), {"g": sc.a})
+    rewrite_grant_row(conn, sc.a)
 
 
 def truncate_tail_and_checkpoint(conn: sa.Connection, sc: Scenario) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from sqlalchemy.engine import make_url
 
 from grantflow_cli.main import cli
 
@@ -23,16 +26,48 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "cli.sqlite"
 
 
+CAST = (
+    ("carla", "clerk"),
+    ("anton", "approver"),
+    ("berta", "approver"),
+    ("fiona", "finance"),
+    ("udo", "auditor"),
+)
+GROUP = {"admin": "grantflow_admin", "auditor": "grantflow_auditor"}
+OWNER = ""
+"""``run(..., actor=OWNER)``: as the owner of the tables (PostgreSQL), naming nobody."""
+
+
 @pytest.fixture
-def run(db: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """``run("propose", ..., actor="carla")`` -> click Result, against the test database."""
+def pg_logins() -> dict[str, str]:
+    """actor -> PostgreSQL login of the CLI fixtures (empty on SQLite; filled by ``setup``)."""
+    return {}
+
+
+@pytest.fixture
+def run(db: Path | str, monkeypatch: pytest.MonkeyPatch, pg_logins: dict[str, str]) -> Run:
+    """``run("propose", ..., actor="carla")`` -> click Result, against the test database.
+
+    On SQLite the database takes declared identities (``init --declared-actors``), so
+    ``--actor`` names the person. On PostgreSQL every person has their own database login
+    (made by ``setup``), and the command connects as that login: grantflow takes the actor
+    from it."""
     monkeypatch.delenv("GRANTFLOW_DB", raising=False)
     monkeypatch.delenv("GRANTFLOW_ACTOR", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     runner = CliRunner()
 
     def invoke(*args: str, actor: str = "ada", json: bool = False) -> Result:
-        argv: list[str] = ["--db", str(db), "--actor", actor]
+        location = str(db)
+        if location.startswith("postgresql") and actor in pg_logins:
+            location = (
+                make_url(location)
+                .set(username=pg_logins[actor])
+                .render_as_string(hide_password=False)
+            )
+        argv: list[str] = ["--db", location]
+        if actor != OWNER:
+            argv += ["--actor", actor]
         if json:
             argv.append("--json")
         return runner.invoke(cli, [*argv, *args], catch_exceptions=False)
@@ -40,18 +75,60 @@ def run(db: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
     return invoke
 
 
+@pytest.fixture(scope="session")
+def pg_people(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """Database logins for the CLI fixtures' people on the test server (made once, dropped at
+    the end), each a member of the group its role needs."""
+    admin_engine: sa.Engine = request.getfixturevalue("pg_admin")
+    suffix = secrets.token_hex(3)
+    logins = {name: f"gf_{name}_{suffix}" for name in ("ada", *(n for n, _ in CAST))}
+    with admin_engine.connect() as conn:
+        conn.execute(
+            sa.text(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+                "'grantflow_staff') THEN CREATE ROLE grantflow_staff NOLOGIN; END IF; "
+                "IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'grantflow_admin') THEN "
+                "CREATE ROLE grantflow_admin NOLOGIN; END IF; IF NOT EXISTS (SELECT FROM "
+                "pg_roles WHERE rolname = 'grantflow_auditor') THEN CREATE ROLE "
+                "grantflow_auditor NOLOGIN; END IF; END $$"
+            )
+        )
+        roles = {"ada": "admin", **dict(CAST)}
+        for name, login in logins.items():
+            conn.execute(sa.text(f"CREATE ROLE {login} LOGIN"))
+            conn.execute(sa.text(f"GRANT {GROUP.get(roles[name], 'grantflow_staff')} TO {login}"))
+    yield logins
+    with admin_engine.connect() as conn:
+        for login in logins.values():
+            conn.execute(sa.text(f"DROP OWNED BY {login}"))
+            conn.execute(sa.text(f"DROP ROLE IF EXISTS {login}"))
+
+
 @pytest.fixture
-def setup(run: Run) -> Run:
+def setup(
+    run: Run, db: Path | str, request: pytest.FixtureRequest, pg_logins: dict[str, str]
+) -> Run:
     """A database with an admin, a clerk, two approvers, finance, an auditor, both programs."""
-    assert run("init", "--admin", "ada").exit_code == 0
-    for name, role in (
-        ("carla", "clerk"),
-        ("anton", "approver"),
-        ("berta", "approver"),
-        ("fiona", "finance"),
-        ("udo", "auditor"),
-    ):
-        r = run("actor", "add", name, "--role", role)
+    postgres = str(db).startswith("postgresql")
+    if postgres:  # the owner creates the schema, the groups and the first admin (ada's login)
+        people: dict[str, str] = request.getfixturevalue("pg_people")
+        r = run("init", "--admin", "ada", "--login", people["ada"], actor=OWNER)
+        assert r.exit_code == 0, r.output
+        assert run("db", "roles", actor=OWNER).exit_code == 0
+        engine = sa.create_engine(str(db))
+        try:
+            with engine.begin() as conn:
+                database = make_url(str(db)).database
+                for login in people.values():
+                    conn.execute(sa.text(f'GRANT CONNECT ON DATABASE "{database}" TO {login}'))
+        finally:
+            engine.dispose()
+        pg_logins.update(people)
+    else:
+        assert run("init", "--admin", "ada", "--declared-actors").exit_code == 0
+    for name, role in CAST:
+        mapped: tuple[str, ...] = ("--login", pg_logins[name]) if postgres else ()
+        r = run("actor", "add", name, "--role", role, *mapped)
         assert r.exit_code == 0, r.output
     for program in (NRW, MPSC):
         r = run("program", "load", program)

@@ -366,7 +366,10 @@ def test_json_errors_are_one_document_on_stdout(setup: Run) -> None:
     assert err["exit_code"] == 1 and err["rule_ids"] == ["R-FUNDING-TYPE"]
     assert err["failures"][0]["message"].startswith("requested 900,000.00 EUR")
     doc = json.loads(setup("log", json=True).stdout)
-    assert isinstance(doc, list) and {e["kind"] for e in doc} == {"refused"}
+    # the whole log: the refused application and the administrative chain (actors, programs)
+    assert isinstance(doc, list) and {e["kind"] for e in doc} == {"refused", "admin"}
+    refused = [e for e in doc if e["kind"] == "refused"]
+    assert len(refused) == 1 and refused[0]["actor_auth"] == "declared"
 
 
 def test_a_broken_guideline_lists_every_problem(setup: Run, tmp_path: Path) -> None:

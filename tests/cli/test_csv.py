@@ -133,6 +133,7 @@ def _entry(**changes: Any) -> SimpleNamespace:
         "seq": 2,
         "event": "disburse",
         "from_state": "running",
+        "actor_auth": "declared",
         "to_state": "running",
         "actor": "fiona",
         "data": {"amount": "-5.00"},

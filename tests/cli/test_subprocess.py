@@ -53,7 +53,13 @@ def test_exit_codes_and_messages_in_a_real_process(tmp_path: Path) -> None:
     r = _run("--db", db, "--json", "program", "list")
     assert r.returncode == 0 and json.loads(r.stdout)[0]["id"] == "smart-cities-mpsc"
     r = _run("--db", db, "--actor", "carla", "actor", "add", "mallory", "--role", "admin")
-    assert r.returncode == 1 and "admin" in r.stderr
+    assert r.returncode == 1 and "you cannot act as carla" in r.stderr  # the OS login is ada's
+    declared = str(tmp_path / "declared.sqlite")
+    assert _run("--db", declared, "init", "--admin", "ada", "--declared-actors").returncode == 0
+    r = _run("--db", declared, "--actor", "ada", "actor", "add", "carla", "--role", "clerk")
+    assert r.returncode == 0, r.stderr
+    r = _run("--db", declared, "--actor", "carla", "actor", "add", "mallory", "--role", "admin")
+    assert r.returncode == 1 and "needs the admin role" in r.stderr
 
 
 @pytest.mark.parametrize("flag", ["--debug"])

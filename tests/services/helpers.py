@@ -3,6 +3,7 @@ keep (used by the lifecycle, concurrency and crash tests alike)."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ from grantflow.domain.commands import Approve, Disburse, Propose, Start
 from grantflow.domain.model import Applicant, ApplicantKind, Event, Grant, Role
 from grantflow.services import Grantflow
 from grantflow.store import mapping
+from grantflow.store.migrations import Layout
 
 DMR = "nrw-digitale-modellregionen"
 SMALL = "small-program"
@@ -338,3 +340,19 @@ __all__ = [
     "start",
     "table_contents",
 ]
+
+
+def chain_as_before_0006(conn: sa.Connection) -> None:
+    """This grantflow's records carry the fields of migration 0006 in what their hashes cover;
+    downgrading below 0006 drops those columns, so the records no longer match their hashes.
+    A database from before 0006 never had them: chain its log the way grantflow did then
+    (migration 0002's own chaining), with the append-only triggers off meanwhile. For tests
+    that build an old database by downgrading one written by this grantflow."""
+    chaining = importlib.import_module("grantflow.store.migrations.versions.0002_audit_chain")
+    t = Layout()
+    for statement in chaining.drop_trigger_ddl(conn.dialect.name, t):
+        conn.execute(sa.text(statement))
+    chaining._chain_transitions(conn, t)
+    chaining._chain_refused(conn, t)
+    for statement in chaining.trigger_ddl(conn.dialect.name, t):
+        conn.execute(sa.text(statement))

@@ -26,6 +26,7 @@ from grantflow.store import create_engine, mapping, models_for, schema
 from tests.services.helpers import (
     DMR,
     SMALL,
+    chain_as_before_0006,
     day,
     disburse,
     invariant_problems,
@@ -212,6 +213,7 @@ def test_migrating_from_0004_fills_the_refund_columns(empty_db_url: str, tmp_pat
     try:
         with engine.begin() as conn:
             command.downgrade(schema.alembic_config(connection=conn), "0004")
+            chain_as_before_0006(conn)
             assert "refund_due" not in {c["name"] for c in sa.inspect(conn).get_columns(G.name)}
             # the snapshots as grantflow wrote them before: tranches without arose_on
             old = sa.table(G.name, sa.column("id"), sa.column("snapshot", G.c.snapshot.type))

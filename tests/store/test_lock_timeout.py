@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from grantflow.errors import BadInput, ConcurrentUpdate
 from grantflow.services import Grantflow
+from grantflow.services.app import os_login
 from grantflow.store import create_engine
 from grantflow.store.engine import (
     DEFAULT_LOCK_TIMEOUT,
@@ -90,6 +91,16 @@ def test_a_step_waits_at_most_the_lock_timeout(db_url: str, app: Grantflow, appr
 def test_the_cli_ends_in_exit_4_with_a_sentence(
     db_url: str, app: Grantflow, approved: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the CLI acts as the login that runs it: map clara to it (PostgreSQL's session user, the
+    # OS login on SQLite)
+    assert app.engine is not None
+    with app.engine.connect() as conn:
+        login = (
+            conn.exec_driver_sql("SELECT session_user").scalar_one()
+            if conn.dialect.name == "postgresql"
+            else os_login()
+        )
+    app.set_login("clara", login, by="ada")
     before = table_contents(app)
     monkeypatch.setenv(LOCK_TIMEOUT_ENV_VAR, "0.25")
     monkeypatch.setenv("NO_COLOR", "1")
