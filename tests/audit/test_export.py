@@ -195,3 +195,49 @@ def _berlin(utc_iso: str) -> str:
 
     moment = dt.datetime.fromisoformat(utc_iso).astimezone(ZoneInfo("Europe/Berlin"))
     return moment.replace(tzinfo=None).isoformat()
+
+
+def test_the_stand_alone_script_refuses_a_duplicated_key(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    """A line whose ``reason`` appears twice: a JSON reader shows one value, the hash may cover
+    the other. The script refuses the line instead of choosing."""
+    lines = [json.dumps(x, ensure_ascii=False) for x in jsonl(scenario.url)]
+    first = lines[0]
+    assert first.endswith("}")
+    lines[0] = first[:-1] + ', "reason": "anders"}'
+    done = verify_log(tmp_path, lines)
+    assert done.returncode == 3
+    assert "the key 'reason' appears twice" in done.stderr
+
+
+def test_an_empty_export_proves_nothing(tmp_path: Path) -> None:
+    done = verify_log(tmp_path, [])
+    assert done.returncode == 1
+    assert done.stderr.startswith("nothing verified: the export holds no entries")
+    assert "intact" not in done.stdout
+
+
+def test_the_stand_alone_script_checks_the_grants_story(scenario: Scenario, tmp_path: Path) -> None:
+    """Well-hashed lines that tell an impossible story: a payment above the amount granted, a
+    record that does not start where the last ended. The script recomputes the hashes so only
+    the lifecycle checks can catch them (it needs no grantflow)."""
+    exported = jsonl(scenario.url)
+    for how, words in (("overpaid", "pays 898000.00 in all on a grant of 800000.00"), ("jump", "starts in closed")):
+        out = [dict(x) for x in exported]
+        line = next(x for x in out if x.get("grant_id") == scenario.a and x.get("seq") == 4)
+        if how == "overpaid":
+            line["data"] = {**line["data"], "amount": "898000.00"}
+        else:
+            line["from_state"] = "closed"
+        # rehash the changed line and every later line of the grant (an attacker knows how)
+        prev = line["prev_hash"]
+        for x in out:
+            if x.get("grant_id") == scenario.a and x.get("seq", 0) >= 4:
+                x["prev_hash"] = prev
+                x["hash"] = prev = entries.line_hash(x)
+        done = verify_log(
+            tmp_path, [json.dumps(x, ensure_ascii=False) for x in out if x["kind"] != "checkpoint"]
+        )
+        assert done.returncode == 3, (how, done.stdout, done.stderr)
+        assert words in done.stderr, (how, done.stderr)
