@@ -266,7 +266,9 @@ class Floor:
         reads: bool,
         budget_days: bool = True,
     ) -> None:
-        set_up(Grantflow(engine, table_prefix=models.prefix, schema=models.schema), directory)
+        gf = Grantflow(engine, table_prefix=models.prefix, schema=models.schema)
+        set_up(gf, directory)
+        self.guideline_hash = gf.program("bench").latest.content_hash
         self.engine, self.reads, self.budget_days = engine, reads, budget_days
         B = models.BudgetDay.__table__  # type: ignore[attr-defined]
         upsert = (pg_insert if engine.dialect.name == "postgresql" else sqlite_insert)(B)
@@ -314,6 +316,10 @@ class Floor:
                 params["where_id"] = before.id
                 params["where_version"] = before.version
             transition = mapping.transition_values(record, committed=after.committed_amount)
+            # what the record commits to (migration 0006), as the service computes it
+            transition["state_hash"] = chain.digest_of(values["snapshot"])
+            transition["actor_auth"] = "host-application"
+            transition["guideline_hash"] = self.guideline_hash
             # the record's place in its grant's hash chain, as the service computes it
             transition["prev_hash"] = self.heads.get(record.grant_id, chain.GENESIS)
             transition["hash"] = chain.digest_of(entries.transition_payload(transition))

@@ -49,21 +49,29 @@ def report_json(report: VerifyReport) -> dict[str, Any]:
     help="A digest printed earlier by 'grantflow audit digest': also prove the log still "
     "holds everything it sealed.",
 )
+@click.option(
+    "--chains-only",
+    is_flag=True,
+    help="Check the hash chains alone (quick), without replaying and judging every step.",
+)
 @click.pass_context
-def audit_verify(ctx: click.Context, digest: str | None) -> None:
-    """Check every hash chain of the whole log; exit 3 naming the first broken entry.
+def audit_verify(ctx: click.Context, /, digest: str | None, chains_only: bool) -> None:
+    """Check the whole log: its hash chains, and that it tells what the rules allowed.
 
-    Walks the transitions, the refused attempts and the checkpoints in a stream and finds a
-    changed field, a deleted, inserted or swapped record, a broken chain, and (against every
-    checkpoint, and the --digest you kept) records deleted from the end.
+    Walks the transitions, the refused attempts, the administrative records and the
+    checkpoints in a stream and finds a changed field, a deleted, inserted or swapped record, a
+    broken chain, and (against every checkpoint, and the --digest you kept) records deleted
+    from the end. It also replays every grant against its row and judges every step again by
+    the rules (not with --chains-only). Exit 3 naming the first problem.
 
     \b
     Examples:
       grantflow audit verify
       grantflow audit verify --digest gf1-3-5d0c…
+      grantflow audit verify --chains-only
     """
     env = env_of(ctx)
-    report = env.app().verify(digest)
+    report = env.app().verify(digest, replay=not chains_only)
     if env.json:
         env.out.json(report_json(report))
     elif report.intact:

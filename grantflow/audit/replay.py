@@ -50,7 +50,6 @@ from grantflow.domain.model import (
     Role,
     State,
     TransitionRecord,
-    Verdict,
 )
 from grantflow.domain.refunds import owed_tranches
 from grantflow.errors import GrantflowError
@@ -472,12 +471,11 @@ def _moment(value: Any) -> pendulum.DateTime:
 
 
 def _record(row: Mapping[str, Any]) -> TransitionRecord:
+    """The record a row holds, without its verdicts (neither replaying nor judging again reads
+    them; the hash already proved them unchanged)."""
     data = row["data"]
-    verdicts = row["verdicts"]
     if isinstance(data, str):
         data = json.loads(data)
-    if isinstance(verdicts, str):
-        verdicts = json.loads(verdicts)
     return TransitionRecord(
         grant_id=row["grant_id"],
         seq=row["seq"],
@@ -489,7 +487,6 @@ def _record(row: Mapping[str, Any]) -> TransitionRecord:
         actor=row["actor"],
         reason=row["reason"],
         data=data,
-        verdicts=from_data(list(verdicts), tuple[Verdict, ...]),
         guideline_id=row["guideline_id"],
         guideline_version=row["guideline_version"],
     )

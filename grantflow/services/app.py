@@ -986,10 +986,14 @@ class Grantflow:
 
         return self._write(op)
 
-    def verify(self, digest: str | None = None) -> audit.VerifyReport:
+    def verify(self, digest: str | None = None, *, replay: bool = True) -> audit.VerifyReport:
         """Walk the whole log in a stream and check every hash chain (see
-        :mod:`grantflow.audit.verify`); with ``digest`` (as :meth:`digest` returned it) also
-        that the log still holds that checkpoint. Returns the report (``report.intact``;
+        :mod:`grantflow.audit.verify`), the administrative chain against the actors table and
+        the stored guideline versions, and (``replay``, the default) replay every grant against
+        its row and judge every step again by the rules (:mod:`grantflow.audit.replay`); with
+        ``digest`` (as :meth:`digest` returned it) also that the log still holds that
+        checkpoint. ``replay=False`` (``audit verify --chains-only``) checks the chains alone:
+        the quick check, at the speed of hashing. Returns the report (``report.intact``;
         ``report.raise_if_broken()`` raises :class:`~grantflow.audit.verify.ChainBroken`, an
         IntegrityFailure). Raises BadInput for a malformed digest."""
         if digest is not None:
@@ -1020,7 +1024,7 @@ class Grantflow:
         try:
             with self._snapshot() as store:
                 return audit.verify(
-                    transitions=store.audit_transitions(with_rows=True),
+                    transitions=store.audit_transitions(with_rows=replay),
                     grants=store.audit_grants(),
                     refused=store.audit_refused(),
                     checkpoints=checkpoints(store),
@@ -1028,7 +1032,7 @@ class Grantflow:
                     admin=store.audit_admin(),
                     actors=store.actor_rows(),
                     versions=store.version_hashes(),
-                    version_of=self._version_finder(store),
+                    version_of=self._version_finder(store) if replay else None,
                 )
         except OperationalError as exc:
             raise BadInput(f"the database cannot be used: {exc.orig}") from exc
