@@ -153,7 +153,6 @@ class Grantflow:
         identity: Identity | str = Identity.HOST,
     ) -> None:
         self.identity = _enum(Identity, identity, "way of establishing identity")
-        self._login_name: str | None = None
         try:
             self.models: Models = models_for(table_prefix, schema)
         except ValueError as exc:
