@@ -368,6 +368,33 @@ class RefundBalanceRule(Rule):
         )
 
 
+@attrs.frozen(kw_only=True)
+class NoWithdrawalAfterPayoutRule(Rule):
+    """No withdrawal once money was paid out (GF-RENOUNCE).
+
+    A withdrawn grant binds nothing and owes nothing back, so a withdrawal after a payment
+    would leave the money paid with neither a commitment nor a refund claim. Renouncing after
+    a payout is a revocation with a refund claim (``revoke``; R-WITHDRAW-RENOUNCE, RULES.md
+    OQ-2). This is a core rule: a guideline that switches off its ``renounce`` rule does not
+    switch this off. It judges a withdrawal only once money was paid (before, the guideline's
+    ``renounce`` rule says that nothing has been paid yet), so the records of withdrawals
+    before any payment keep the verdicts they had.
+    """
+
+    kind = "no-withdrawal-after-payout"
+    default_events = frozenset({Event.WITHDRAW})
+
+    def check(self, ctx: RuleContext) -> Outcome | None:
+        paid = ctx.grant.disbursed_amount
+        if paid <= 0:
+            return None
+        return fail(
+            f"{eur(paid)} has already been paid out on grant {ctx.grant.id}; a withdrawal "
+            f"would leave it with neither a commitment nor a refund claim: renouncing now is a "
+            f"revocation with a refund (revoke), not a withdrawal (R-WITHDRAW-RENOUNCE)"
+        )
+
+
 from grantflow.domain import separation  # noqa: E402  (its rules build on the ones above)
 
 CORE_RULES: tuple[Rule, ...] = (
@@ -399,6 +426,12 @@ CORE_RULES: tuple[Rule, ...] = (
         id="GF-REFUND-BALANCE",
         citation=CORE + "; R-REFUND, § 49a Abs. 1 VwVfG: what is owed is the refund claim",
         events=RefundBalanceRule.default_events,
+    ),
+    NoWithdrawalAfterPayoutRule(
+        id="GF-RENOUNCE",
+        citation=CORE + "; R-WITHDRAW-RENOUNCE (RULES.md OQ-2): renunciation after a payout is a "
+        "revocation with a refund, §§ 49, 49a VwVfG",
+        events=NoWithdrawalAfterPayoutRule.default_events,
     ),
 )
 

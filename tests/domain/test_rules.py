@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 from decimal import Decimal
 
+import attrs
 import pytest
 
 import tests.domain
@@ -236,6 +237,39 @@ def test_gf_refund_balance_refuses() -> None:
         "grant G-1 owes nothing back (refund claim 0.00 EUR, repaid 0.00 EUR), so a repayment "
         "of 1.00 EUR cannot be booked against it (R-REFUND)"
     )
+
+
+def _dmr_without_renounce() -> Program:
+    """DMR with its R-WITHDRAW-RENOUNCE rule switched off in every version."""
+    dmr = program(NRW)
+    versions = tuple(
+        attrs.evolve(v, rules=tuple(r for r in v.rules if r.id != "R-WITHDRAW-RENOUNCE"))
+        for v in dmr.versions
+    )
+    return attrs.evolve(dmr, versions=versions)
+
+
+def test_gf_renounce_passes() -> None:
+    """Before any payout the core rule says nothing: the withdrawal goes ahead, with or
+    without the guideline's renounce rule."""
+    case = dmr_approved()
+    case.program = _dmr_without_renounce()
+    record = case.do(Withdraw(date=day("2019-03-20"), reason="Verzicht"), CLARA)
+    assert "GF-RENOUNCE" not in {v.rule_id for v in record.verdicts}
+    assert "R-WITHDRAW-RENOUNCE" not in {v.rule_id for v in record.verdicts}
+    assert case.current.state is State.WITHDRAWN
+
+
+def test_gf_renounce_refuses() -> None:
+    """After a payout the core rule refuses, also where the guideline has no renounce rule."""
+    case = dmr_paid(FIRST_PAYMENT)
+    case.program = _dmr_without_renounce()
+    refusal = case.refused(Withdraw(date=day("2019-06-01"), reason="Verzicht"), CLARA)
+    assert refusal.rule_ids == ("GF-RENOUNCE",)
+    verdict = verdict_of(refusal, "GF-RENOUNCE")
+    assert verdict.severity is Severity.HARD
+    assert "R-WITHDRAW-RENOUNCE" in verdict.message
+    assert "R-WITHDRAW-RENOUNCE" in verdict.citation
 
 
 def test_an_approved_period_that_ends_before_it_starts_is_bad_input() -> None:
@@ -1210,10 +1244,16 @@ def test_renounce_passes() -> None:
 def test_renounce_refuses() -> None:
     case = dmr_paid(FIRST_PAYMENT)
     refusal = case.refused(Withdraw(date=day("2019-06-01"), reason="Verzicht"), CLARA)
-    assert refusal.rule_ids == ("R-WITHDRAW-RENOUNCE",)
+    assert refusal.rule_ids == ("GF-RENOUNCE", "R-WITHDRAW-RENOUNCE")
     assert verdict_of(refusal, "R-WITHDRAW-RENOUNCE").message == (
         "100,000.00 EUR has already been paid; renouncing now is a revocation with a refund "
         "(revoke), not a withdrawal"
+    )
+    # the core rule that no guideline can switch off (tests/services/test_core_invariants.py)
+    assert verdict_of(refusal, "GF-RENOUNCE").message == (
+        "100,000.00 EUR has already been paid out on grant G-1; a withdrawal would leave it "
+        "with neither a commitment nor a refund claim: renouncing now is a revocation with a "
+        "refund (revoke), not a withdrawal (R-WITHDRAW-RENOUNCE)"
     )
 
 
