@@ -72,7 +72,7 @@ version = "v1"
 effective_from = 2020-01-01
 title = "Benchmark guideline"
 source = "benchmarks/service.py"
-budget = "900000000000.00"
+budget = "90000000000.00"
 funds_from = 2020-01-01
 funds_until = 2030-12-31
 
