@@ -42,8 +42,9 @@ from grantflow.domain.lifecycle import apply
 from grantflow.domain.model import Grant, State, TransitionRecord
 from grantflow.domain.money import ZERO
 
-BOUND: frozenset[State] = frozenset({State.APPROVED, State.RUNNING, State.EXTENDED, State.CLOSED})
-"""States in which a grant counts in ``grants`` (it binds or bound budget)."""
+BOUND: frozenset[State] = State.binding()
+"""States in which a grant counts in ``grants``: it binds or bound budget
+(:meth:`State.binding`)."""
 
 NONE = ""
 """The key of a grant without a region, focus area or call (SQL keys cannot be NULL)."""

@@ -56,8 +56,6 @@ INTERIM_PROOF_MONTHS = 4
 
 _R = TypeVar("_R")
 
-_WITH_DUTIES = frozenset({State.APPROVED, State.RUNNING, State.EXTENDED})
-
 
 class DutyKind(enum.StrEnum):
     PROOF_OF_USE = "proof-of-use"
@@ -114,7 +112,7 @@ def duties(
     the others.
     """
     owed = refund_duties(grant, as_of) if refunds else []
-    if grant.state not in _WITH_DUTIES:
+    if grant.state not in State.with_duties():
         return owed
     # what the grant's own records say (``submit``), unless the caller passes other figures
     uses = list(uses) or [(u.date, u.amount) for u in grant.uses]

@@ -81,29 +81,35 @@ class Step:
     dest: State | None  # None: the state does not change (an internal transition)
 
 
-_ACTIVE = (State.RUNNING.value, State.EXTENDED.value)
+def _sources(*states: State | frozenset[State]) -> tuple[str, ...]:
+    """The state names of ``states`` (states and sets of states), in declaration order."""
+    wanted: set[State] = set()
+    for s in states:
+        wanted |= {s} if isinstance(s, State) else s
+    return tuple(s.value for s in State.ordered(frozenset(wanted)))
+
+
+_ACTIVE = State.active()
+_WITH_DUTIES = State.with_duties()
 
 LIFECYCLE: tuple[Step, ...] = (
     Step(Event.PROPOSE, (NEW,), State.PROPOSED),
-    Step(Event.APPROVE, (State.PROPOSED.value,), State.APPROVED),
-    Step(Event.REJECT, (State.PROPOSED.value,), State.REJECTED),
-    Step(
-        Event.WITHDRAW,
-        (State.PROPOSED.value, State.APPROVED.value, State.RUNNING.value),
-        State.WITHDRAWN,
-    ),
-    Step(Event.START, (State.APPROVED.value,), State.RUNNING),
-    Step(Event.DISBURSE, _ACTIVE, None),
-    Step(Event.EXTEND, _ACTIVE, State.EXTENDED),
-    Step(Event.AMEND, (State.APPROVED.value, *_ACTIVE), None),
-    Step(Event.CLOSE, _ACTIVE, State.CLOSED),
-    Step(Event.REVOKE, (State.APPROVED.value, *_ACTIVE, State.CLOSED.value), State.REVOKED),
-    Step(Event.SUBMIT, (State.APPROVED.value, *_ACTIVE), None),
-    Step(Event.REPAY, (*_ACTIVE, State.CLOSED.value, State.REVOKED.value), None),
+    Step(Event.APPROVE, _sources(State.PROPOSED), State.APPROVED),
+    Step(Event.REJECT, _sources(State.PROPOSED), State.REJECTED),
+    Step(Event.WITHDRAW, _sources(State.PROPOSED, State.APPROVED, State.RUNNING), State.WITHDRAWN),
+    Step(Event.START, _sources(State.APPROVED), State.RUNNING),
+    Step(Event.DISBURSE, _sources(_ACTIVE), None),
+    Step(Event.EXTEND, _sources(_ACTIVE), State.EXTENDED),
+    Step(Event.AMEND, _sources(_WITH_DUTIES), None),
+    Step(Event.CLOSE, _sources(_ACTIVE), State.CLOSED),
+    Step(Event.REVOKE, _sources(_WITH_DUTIES, State.CLOSED), State.REVOKED),
+    Step(Event.SUBMIT, _sources(_WITH_DUTIES), None),
+    Step(Event.REPAY, _sources(_ACTIVE, State.CLOSED, State.REVOKED), None),
 )
 """The whole lifecycle as data: the machine, the docs' diagram and the tests read this."""
 
-TERMINAL: frozenset[State] = frozenset({State.REJECTED, State.WITHDRAWN, State.REVOKED})
+TERMINAL: frozenset[State] = State.terminal()
+"""The states no event leads out of into another state (:meth:`State.terminal`)."""
 
 
 def allowed_from(event: Event) -> tuple[str, ...]:

@@ -21,7 +21,16 @@ from grantflow.errors import BadInput
 
 
 class State(enum.StrEnum):
-    """The eight public states of a grant."""
+    """The eight public states of a grant.
+
+    The sets of states the lifecycle, the rules and the reports ask about are defined here and
+    only here (each a frozenset; :meth:`ordered` lists one in declaration order):
+
+    * :meth:`active`: running, extended;
+    * :meth:`with_duties`: approved, running, extended;
+    * :meth:`binding`: approved, running, extended, closed;
+    * :meth:`terminal`: rejected, withdrawn, revoked.
+    """
 
     PROPOSED = "proposed"
     APPROVED = "approved"
@@ -31,6 +40,48 @@ class State(enum.StrEnum):
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     REVOKED = "revoked"
+
+    @classmethod
+    def active(cls) -> frozenset[State]:
+        """Running and extended: the project has started and is not yet closed, revoked or
+        withdrawn. Only from these is money paid out (``disburse``), the period extended and
+        the grant closed."""
+        return _ACTIVE
+
+    @classmethod
+    def with_duties(cls) -> frozenset[State]:
+        """Approved, running and extended: the grant notice is in force and the grant is not
+        yet settled. Such a grant binds its approved amount (:attr:`Grant.committed_amount`)
+        and has dated duties (proof of use, interim proofs, period end, unused funds; see
+        :mod:`grantflow.domain.duties`); refunds are owed in any state."""
+        return _WITH_DUTIES
+
+    @classmethod
+    def binding(cls) -> frozenset[State]:
+        """Approved, running, extended and closed: a grant that binds or bound program funds
+        (a closed grant its final amount). These count as grants in the budget figures, with
+        their third-party funds and eligible costs (:func:`grantflow.domain.budget.figures`).
+        Rejected and withdrawn grants never bound anything; a revoked grant's money is a
+        refund claim (or, revoked for the future, what it kept: counted in ``committed`` but
+        not as a grant)."""
+        return _BINDING
+
+    @classmethod
+    def terminal(cls) -> frozenset[State]:
+        """Rejected, withdrawn and revoked: the grant goes into no other state (a revoked
+        grant's refund claim may still be repaid, ``repay``, which keeps the state)."""
+        return _TERMINAL
+
+    @classmethod
+    def ordered(cls, states: frozenset[State]) -> tuple[State, ...]:
+        """``states`` in declaration order (proposed first), as messages list them."""
+        return tuple(s for s in cls if s in states)
+
+
+_ACTIVE: frozenset[State] = frozenset({State.RUNNING, State.EXTENDED})
+_WITH_DUTIES: frozenset[State] = frozenset({State.APPROVED, *_ACTIVE})
+_BINDING: frozenset[State] = frozenset({*_WITH_DUTIES, State.CLOSED})
+_TERMINAL: frozenset[State] = frozenset({State.REJECTED, State.WITHDRAWN, State.REVOKED})
 
 
 class Event(enum.StrEnum):
@@ -334,7 +385,7 @@ class Grant:
         withdrawn one binds nothing (a revoked grant's paid money is a refund claim, not a
         commitment).
         """
-        if self.state in (State.APPROVED, State.RUNNING, State.EXTENDED):
+        if self.state in State.with_duties():
             return self.approved_amount
         if self.state in (State.CLOSED, State.REVOKED) and self.settlement is not None:
             return self.settlement.final_amount

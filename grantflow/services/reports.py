@@ -31,8 +31,6 @@ from grantflow.domain.money import ZERO
 from grantflow.store import mapping
 from grantflow.store.repository import Store
 
-ACTIVE = (State.APPROVED, State.RUNNING, State.EXTENDED)
-
 
 @attrs.frozen
 class BudgetLine:
@@ -212,7 +210,8 @@ def due(
             return
         items.append(DueItem(gid, pid, applicant, title, duty))
 
-    cond: list[ColumnElement[bool]] = [G.state.in_([s.value for s in ACTIVE]), *of_program]
+    with_duties = [s.value for s in State.ordered(State.with_duties())]
+    cond: list[ColumnElement[bool]] = [G.state.in_(with_duties), *of_program]
     if horizon is not None and not _contains_april_30(as_of, horizon):
         # a proof of use or a period end can fall due (or be overdue) only once the period
         # ends by the horizon; phases count from the notice, so they are always looked at

@@ -120,3 +120,31 @@ def test_a_refused_state_still_says_which_states_allow_the_event() -> None:
         lifecycle.decide(grant, pay, actor=FINANCE, version=VERSION, recorded_at=NOW)
     assert info.value.allowed_from == lifecycle.allowed_from(Event.DISBURSE)
     assert lifecycle._MACHINE.models == []
+
+
+def test_the_state_sets_are_the_ones_the_lifecycle_uses() -> None:
+    """The sets of states are defined once, on State (issue 14), and mean what the lifecycle
+    says: money is paid, the period extended and the grant closed only while it is active;
+    notices are amended and documents submitted while it has duties; no event leads out of a
+    terminal state into another one."""
+
+    def sources(event: Event) -> frozenset[State]:
+        return frozenset(State(s) for s in lifecycle.allowed_from(event))
+
+    for event in (Event.DISBURSE, Event.EXTEND, Event.CLOSE):
+        assert sources(event) == State.active()
+    for event in (Event.AMEND, Event.SUBMIT):
+        assert sources(event) == State.with_duties()
+    assert sources(Event.REVOKE) == State.with_duties() | {State.CLOSED}
+    assert State.binding() == State.with_duties() | {State.CLOSED}
+    leaving = {
+        State(s) for step in lifecycle.LIFECYCLE if step.dest for s in step.sources if s != "new"
+    }
+    assert State.terminal() == frozenset(State) - leaving
+    assert State.terminal() == lifecycle.TERMINAL
+    assert State.ordered(State.binding()) == (
+        State.APPROVED,
+        State.RUNNING,
+        State.EXTENDED,
+        State.CLOSED,
+    )
