@@ -26,17 +26,10 @@ import attrs
 
 from grantflow.audit import chain, entries
 from grantflow.audit.replay import Directory, Judge, VersionOf
-from grantflow.errors import IntegrityFailure
+from grantflow.errors import ChainBroken
 
 PROBLEM_LIMIT = 100
 """How many problems a report lists (the rest are only counted)."""
-
-
-class ChainBroken(IntegrityFailure):
-    """The audit chain is broken: a log entry was changed, deleted, inserted or moved outside
-    grantflow (``grantflow audit verify`` exits 3)."""
-
-    code = "integrity.chain_broken"
 
 
 @attrs.frozen
@@ -97,7 +90,7 @@ class VerifyReport:
         if self.intact:
             tail = f"; contains checkpoint {self.digest}" if self.digest else ""
             if self.judged or self.legacy:
-                tail += f"; {self.judged} steps judged again by the rules"
+                tail += f"; {_n(self.judged, 'step')} judged again by the rules"
             if self.legacy:
                 tail += (
                     f", {self.legacy} written before migration 0006 checked for their chain "
