@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from grantflow.errors import BadInput, GrantflowError, IntegrityFailure
+from grantflow.errors import BadInput, DatabaseNotSound, GrantflowError
 
 T = TypeVar("T")
 
@@ -33,12 +33,6 @@ _NOT_SOUND = (
     "file is encrypted or is not a database",
     "database corrupt",
 )
-
-
-class DatabaseNotSound(IntegrityFailure):
-    """The database file is not a SQLite database, or a damaged one (exit 3)."""
-
-    code = "integrity.database_not_sound"
 
 
 def _first_line(value: object) -> str:

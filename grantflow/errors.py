@@ -1,21 +1,27 @@
-"""grantflow's one error tree.
+"""grantflow's one error tree, each error with its exit code.
 
-Every error the library raises on purpose is a :class:`GrantflowError`. The command line maps
-the branches to its documented exit codes (``cli/errors.py``)::
+Every error the library raises on purpose is a :class:`GrantflowError`, and every one is defined
+here. Each class carries a stable ``code`` for machine-readable output and the ``exit_code`` the
+``grantflow`` command ends with when it stops on that error (the CLI reads it from the error, in
+one place: ``cli/errors.py``)::
 
-    GrantflowError
-     ├── BadInput (ValueError)        exit 2: malformed or unknown input, nothing was changed
-     │    ├── NotFound (LookupError)  unknown grant, program, actor or version
-     │    └── GuidelineError          a guideline file that does not validate (lists every problem)
-     ├── Refused                      exit 1: the rules, the roles or the lifecycle said no
-     │    ├── RuleViolation           one or more rules refused (lists *every* failing rule)
-     │    └── InvalidTransition       the event is not possible from the grant's state
-     ├── ConcurrentUpdate             a concurrent writer won; retrying is safe
-     └── IntegrityFailure             exit 3: the stored data cannot be trusted as it is
-          ├── SchemaTooNew            the database was written by a newer grantflow
-          └── ChainBroken             the audit chain is broken (grantflow.audit.verify)
+    GrantflowError                       exit 2 (an error of no branch below)
+     ├── BadInput (ValueError)           exit 2: malformed or unknown input, nothing was changed
+     │    ├── NotFound (LookupError)     exit 2: unknown grant, program, actor or version
+     │    │    ├── SchemaMissing         exit 2: no grantflow schema yet (``grantflow init``)
+     │    │    └── SchemaOutdated        exit 2: an older schema (``grantflow init`` upgrades it)
+     │    └── GuidelineError             exit 2: a guideline file that does not validate
+     ├── Refused                         exit 1: the rules, the roles or the lifecycle said no
+     │    ├── RuleViolation              exit 1: one or more rules refused (lists *every* one)
+     │    └── InvalidTransition          exit 1: the event is not possible from the grant's state
+     ├── ConcurrentUpdate                exit 4: a concurrent writer won; retrying is safe
+     └── IntegrityFailure                exit 3: the stored data cannot be trusted as it is
+          ├── SchemaTooNew               exit 3: the database was written by a newer grantflow
+          ├── ChainBroken                exit 3: the audit chain is broken
+          └── DatabaseNotSound           exit 3: not a SQLite database, or a damaged one
 
-Each class carries a stable ``code`` for machine-readable output.
+The command line documents the same codes (``docs/reference/cli.md#exit-codes``); 0 is done and
+70 an internal error (a bug).
 """
 
 from __future__ import annotations
@@ -28,21 +34,39 @@ if TYPE_CHECKING:
 
 
 class GrantflowError(Exception):
-    """Root of every error grantflow raises on purpose."""
+    """Root of every error grantflow raises on purpose.
+
+    ``code`` names the error for machine-readable output; ``exit_code`` is the exit code of the
+    ``grantflow`` command that stops on it (the module docstring has the tree with both).
+    """
 
     code: ClassVar[str] = "grantflow"
+    exit_code: ClassVar[int] = 2
 
 
 class BadInput(GrantflowError, ValueError):
     """The input is malformed or names something unknown; nothing was changed."""
 
     code = "input.bad"
+    exit_code = 2
 
 
 class NotFound(BadInput, LookupError):
     """A grant, program, guideline version or actor does not exist."""
 
     code = "input.not_found"
+
+
+class SchemaMissing(NotFound):
+    """The database has no grantflow schema yet (``grantflow init`` creates it)."""
+
+    code = "store.schema_missing"
+
+
+class SchemaOutdated(NotFound):
+    """The database's schema is older than this grantflow (``grantflow init`` upgrades it)."""
+
+    code = "store.schema_outdated"
 
 
 class GuidelineProblem:
@@ -91,6 +115,7 @@ class Refused(GrantflowError):
     """The rules, the roles or the lifecycle refused the step; nothing was changed."""
 
     code = "refused"
+    exit_code = 1
 
 
 class RuleViolation(Refused):
@@ -134,15 +159,30 @@ class ConcurrentUpdate(GrantflowError):
     """Another writer changed the same grant or budget first. Retrying the step is safe."""
 
     code = "conflict.retryable"
+    exit_code = 4
 
 
 class IntegrityFailure(GrantflowError):
     """Stored data cannot be trusted as it is (a broken audit chain, an unknown schema)."""
 
     code = "integrity"
+    exit_code = 3
 
 
 class SchemaTooNew(IntegrityFailure):
     """The database schema is newer than this version of grantflow understands."""
 
     code = "integrity.schema_too_new"
+
+
+class ChainBroken(IntegrityFailure):
+    """The audit chain is broken: a log entry was changed, deleted, inserted or moved outside
+    grantflow (``grantflow audit verify`` exits 3)."""
+
+    code = "integrity.chain_broken"
+
+
+class DatabaseNotSound(IntegrityFailure):
+    """The database file is not a SQLite database, or a damaged one (exit 3)."""
+
+    code = "integrity.database_not_sound"

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, MetaData, String, Table, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateSchema
 
-from grantflow.errors import NotFound, SchemaTooNew
+from grantflow.errors import SchemaMissing, SchemaOutdated, SchemaTooNew
 from grantflow.store.models import Models
 
 if TYPE_CHECKING:
@@ -38,18 +38,6 @@ REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006")
 this against the scripts in ``migrations/versions``."""
 MIGRATION_LOCK = 0x6772_616E_7466
 """PostgreSQL advisory lock key held while migrating (two ``init`` at once run one by one)."""
-
-
-class SchemaMissing(NotFound):
-    """The database has no grantflow schema yet (``grantflow init`` creates it)."""
-
-    code = "store.schema_missing"
-
-
-class SchemaOutdated(NotFound):
-    """The database's schema is older than this grantflow (``grantflow init`` upgrades it)."""
-
-    code = "store.schema_outdated"
 
 
 class State(enum.StrEnum):
