@@ -1,4 +1,4 @@
-"""The ``grantflow`` command: global options, lazy access to the library, errors to exit codes.
+"""The ``grantflow`` command: global options, lazy access to the library; errors end in errors.py.
 
 Heavy modules (SQLAlchemy through ``grantflow.services``, rich) are imported only inside the
 commands that need them, so ``grantflow --help`` starts fast.
@@ -9,21 +9,17 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import traceback
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from grantflow.database_errors import translated
-from grantflow.errors import GrantflowError, GuidelineError, RuleViolation
+from grantflow import known_error
 
-from .errors import exit_code_for
-from .output import Output, echo_err, verdict_json
+from . import errors
+from .output import Output
 
 if TYPE_CHECKING:
-    from grantflow.services import Grantflow
-
-INTERNAL_ERROR = 70
+    from grantflow import Grantflow
 
 
 class Env:
@@ -40,7 +36,7 @@ class Env:
     def app(self, *, create: bool = False) -> Grantflow:
         """The library, opened on ``--db`` (or ``GRANTFLOW_DB`` / the default file)."""
         if self._app is None:
-            from grantflow.services import Grantflow, Identity
+            from grantflow import Grantflow, Identity
 
             # the login is the actor: the PostgreSQL login, or on SQLite the OS login (a
             # name typed with --actor only counts in a database made with --declared-actors)
@@ -53,67 +49,29 @@ class Env:
             self._app = None
 
 
-def _error_document(error: GrantflowError, code: int) -> dict[str, Any]:
-    doc: dict[str, Any] = {"error": {"code": error.code, "exit_code": code, "message": str(error)}}
-    if isinstance(error, RuleViolation):
-        doc["error"]["rule_ids"] = list(error.rule_ids)
-        doc["error"]["failures"] = [verdict_json(v) for v in error.failures]
-    if isinstance(error, GuidelineError):
-        doc["error"]["problems"] = [str(p) for p in error.problems]
-    return doc
-
-
-def _say_error(error: GrantflowError) -> None:
-    if isinstance(error, GuidelineError):
-        echo_err(f"error: guideline {error.source} is not valid:")
-        for problem in error.problems:
-            echo_err(f"  - {problem}")
-    elif isinstance(error, RuleViolation):
-        n = len(error.failures)
-        what = (
-            "the application" if error.event == "propose" else f"{error.event} of {error.grant_id}"
-        )
-        echo_err(
-            f"refused: {what} — {n} rule{'s' if n != 1 else ''} "
-            f"said no ({', '.join(error.rule_ids)}):"
-        )
-        for v in error.failures:
-            echo_err(f"  - {v.explain()}")
-    else:
-        echo_err(f"error: {error}")
-
-
 class GrantflowGroup(click.Group):
     """Turns grantflow's errors into one plain message on stderr and a documented exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return translated(super().invoke, ctx)  # database errors: one sentence, no SQL
-        except GrantflowError as error:
-            env = ctx.find_object(Env)
-            if env is not None and env.debug:
-                traceback.print_exc()
-            code = exit_code_for(error)
-            if env is not None and env.json:
-                env.out.json(_error_document(error, code))
-            _say_error(error)
-            ctx.exit(code)
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except BrokenPipeError:
             # the reader went away (``grantflow log | head``): stop quietly, as other tools do
             with contextlib.suppress(OSError, ValueError):  # stdout without a descriptor
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            ctx.exit(0)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except Exception as error:
+            errors.stop_quietly(ctx)
+        except Exception as exc:
             env = ctx.find_object(Env)
-            if env is not None and env.debug:
-                raise
-            echo_err(
-                f"internal error: {type(error).__name__}: {error} "
-                "(run with --debug for the traceback, and please report it)"
-            )
-            ctx.exit(INTERNAL_ERROR)
+            error = known_error(exc)  # database errors too: one sentence, no SQL
+            if error is None:
+                if env is not None and env.debug:
+                    raise
+                errors.stop_internal(ctx, exc)
+            if error is not exc:
+                error.__cause__ = exc
+            errors.stop_on(ctx, env, error)
         finally:
             env = ctx.find_object(Env)
             if env is not None:

@@ -26,15 +26,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from grantflow.domain.codec import to_data
-from grantflow.domain.dates import format_date_de, to_berlin
-from grantflow.domain.model import Grant, State, Verdict
-from grantflow.domain.money import format_eur, format_rate, money
+from grantflow import State, format_date_de, format_eur, format_rate, to_berlin
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
+
+    from grantflow import Grant, Verdict
 
 STATE_STYLE = {
     State.PROPOSED: "cyan",
@@ -114,89 +113,6 @@ def actor_shown(actor: str, actor_auth: str | None) -> str:
     if not actor_auth:
         return actor
     return f"{actor} ({ASSURANCE_SHORT.get(actor_auth, actor_auth)})"
-
-
-def amount_json(amount: Decimal | None) -> str | None:
-    return None if amount is None else f"{money(amount):.2f}"
-
-
-def grant_json(g: Grant) -> dict[str, Any]:
-    """A grant as the JSON document ``show --json`` prints (stable keys, see the CLI reference)."""
-    notice = g.notice
-    return {
-        "id": g.id,
-        "program": g.program_id,
-        "title": g.title,
-        "state": g.state.value,
-        "applicant": {
-            "lead": g.applicant.lead,
-            "kind": g.applicant.kind.value,
-            "members": list(g.applicant.members),
-        },
-        "region": g.region,
-        "focus": g.focus,
-        "call": g.call,
-        "phase": g.phase,
-        "received_on": g.received_on.isoformat(),
-        "eligible_costs": amount_json(g.eligible_costs),
-        "requested_amount": amount_json(g.requested_amount),
-        "private": amount_json(g.private_funds),
-        "own_funds": amount_json(g.own_funds),
-        "approved_amount": amount_json(g.approved_amount),
-        "disbursed_amount": amount_json(g.disbursed_amount),
-        "committed_amount": amount_json(g.committed_amount),
-        "refund_claim": amount_json(g.refund_claim),
-        "repaid_amount": amount_json(g.repaid_amount),
-        "refund_outstanding": amount_json(g.refund_outstanding),
-        "period_start": g.period.start.isoformat(),
-        "period_end": g.period_end.isoformat(),
-        "notice": None
-        if notice is None
-        else {
-            "number": notice.number,
-            "date": notice.date.isoformat(),
-            "amount": amount_json(notice.amount),
-            "funding_rate": str(notice.funding_rate),
-            "financing_type": notice.financing_type.value,
-            "purpose_binding_years": notice.purpose_binding_years,
-        },
-        "amendments": [
-            {
-                "number": a.number,
-                "date": a.date.isoformat(),
-                "event": a.event.value,
-                "amount": amount_json(a.amount),
-                "period_end": a.period.end.isoformat(),
-            }
-            for a in g.amendments
-        ],
-        "disbursements": [
-            {
-                "seq": d.seq,
-                "date": d.date.isoformat(),
-                "amount": amount_json(d.amount),
-                "needed_by": d.needed_by.isoformat(),
-            }
-            for d in g.disbursements
-        ],
-        "attestations": sorted(g.attestations),
-        "proof_date": g.proof_date.isoformat() if g.proof_date else None,
-        "closed_on": g.closed_on.isoformat() if g.closed_on else None,
-        "final_costs": amount_json(g.final_costs),
-        "final_amount": amount_json(g.settlement.final_amount) if g.settlement else None,
-        "revoked_on": g.revoked_on.isoformat() if g.revoked_on else None,
-        "revocation_effect": g.revocation_effect.value if g.revocation_effect else None,
-        "repayments": [
-            {"seq": r.seq, "date": r.date.isoformat(), "amount": amount_json(r.amount)}
-            for r in g.repayments
-        ],
-        "version": g.version,
-    }
-
-
-def verdict_json(v: Verdict) -> dict[str, Any]:
-    data: dict[str, Any] = to_data(v)
-    return data
 
 
 def colors_enabled(stream: TextIO) -> bool:

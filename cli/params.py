@@ -18,10 +18,7 @@ from typing import Any
 import click
 import pendulum
 
-from grantflow import limits
-from grantflow.domain.dates import BERLIN, parse_date
-from grantflow.domain.money import parse_amount
-from grantflow.errors import BadInput
+from grantflow import BERLIN, BadInput, limits, parse_amount, parse_date
 
 AMOUNT_TEXT_MAX = 40
 """The longest text read as an amount (``99.999.999.999,99 EUR`` has 21 characters)."""

@@ -7,12 +7,17 @@ from typing import Any
 
 import click
 
-from grantflow.domain.model import Role
-from grantflow.domain.rules import Rule
-from grantflow.guidelines.loader import BUILTIN, builtin_path
+from grantflow import (
+    BUILTIN_GUIDELINES,
+    Role,
+    Rule,
+    admin_entry_to_json,
+    amount_to_json,
+    builtin_guideline_path,
+)
 
 from ..main_support import env_of
-from ..output import amount_json, day, eur, when
+from ..output import day, eur, when
 
 
 @click.command()
@@ -153,21 +158,7 @@ def actor_history(ctx: click.Context, /, name: str | None) -> None:
     env = env_of(ctx)
     entries = env.app().actor_history(name)
     if env.json:
-        env.out.json(
-            [
-                {
-                    "id": e.id,
-                    "recorded_at": e.recorded_at.isoformat(),
-                    "actor": e.actor,
-                    "actor_auth": e.actor_auth,
-                    "action": e.action,
-                    "subject": e.subject,
-                    "data": dict(e.data),
-                    "hash": e.hash,
-                }
-                for e in entries
-            ]
-        )
+        env.out.json([admin_entry_to_json(e) for e in entries])
         return
     env.out.table(
         "administrative log",
@@ -274,7 +265,7 @@ def program_load(ctx: click.Context, name_or_file: str) -> None:
 
 
 @program.command("export")
-@click.argument("name", type=click.Choice(list(BUILTIN)))
+@click.argument("name", type=click.Choice(list(BUILTIN_GUIDELINES)))
 def program_export(name: str) -> None:
     """Print a packaged guideline file, to copy and adapt it.
 
@@ -282,7 +273,7 @@ def program_export(name: str) -> None:
     Example:
       grantflow program export nrw-digitale-modellregionen > my-program.toml
     """
-    click.echo(builtin_path(name).read_text(encoding="utf-8"), nl=False)
+    click.echo(builtin_guideline_path(name).read_text(encoding="utf-8"), nl=False)
 
 
 @program.command("list")
@@ -303,7 +294,7 @@ def program_list(ctx: click.Context) -> None:
                     "id": p.id,
                     "name": p.name,
                     "versions": [v.version for v in p.versions],
-                    "budget": amount_json(p.latest.budget),
+                    "budget": amount_to_json(p.latest.budget),
                 }
                 for p in programs
             ]
@@ -360,10 +351,10 @@ def program_show(ctx: click.Context, program_id: str) -> None:
                         "version": v.version,
                         "effective_from": v.effective_from.isoformat(),
                         "title": v.title,
-                        "budget": amount_json(v.budget),
+                        "budget": amount_to_json(v.budget),
                         "funds_until": v.funds_until.isoformat(),
                         "regions": [
-                            {"id": r.id, "lead": r.lead, "envelope": amount_json(r.envelope)}
+                            {"id": r.id, "lead": r.lead, "envelope": amount_to_json(r.envelope)}
                             for r in v.regions
                         ],
                         "calls": [
@@ -371,7 +362,7 @@ def program_show(ctx: click.Context, program_id: str) -> None:
                                 "id": c.id,
                                 "opens": c.opens.isoformat(),
                                 "closes": c.closes.isoformat(),
-                                "budget": amount_json(c.budget),
+                                "budget": amount_to_json(c.budget),
                             }
                             for c in v.calls
                         ],

@@ -3,43 +3,18 @@ figures against the log: ``grantflow audit budget-days``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import click
 
-from grantflow.audit.chain import utc_iso
+from grantflow import ChainBroken, IntegrityFailure, checkpoint_to_json, verify_report_to_json
 
-from ..errors import INTEGRITY
+from ..errors import stop_as
 from ..main_support import env_of
 from ..output import echo_err
-
-if TYPE_CHECKING:
-    from grantflow.audit.verify import VerifyReport
 
 
 @click.group()
 def audit() -> None:
     """Prove that the log was not changed: verify it, take digests to keep."""
-
-
-def report_json(report: VerifyReport) -> dict[str, Any]:
-    """The JSON document of ``audit verify --json``."""
-    return {
-        "intact": report.intact,
-        "transitions": report.transitions,
-        "grants": report.grants,
-        "refused": report.refused,
-        "checkpoints": report.checkpoints,
-        "admin": report.admin,
-        "judged": report.judged,
-        "legacy": report.legacy,
-        "digest": report.digest,
-        "newest_digest": report.newest_digest,
-        "problems": [
-            {"log_id": p.log_id, "where": p.where, "what": p.what} for p in report.problems
-        ],
-        "more_problems": report.more_problems,
-    }
 
 
 @audit.command("verify")
@@ -73,7 +48,7 @@ def audit_verify(ctx: click.Context, /, digest: str | None, chains_only: bool) -
     env = env_of(ctx)
     report = env.app().verify(digest, replay=not chains_only)
     if env.json:
-        env.out.json(report_json(report))
+        env.out.json(verify_report_to_json(report))
     elif report.intact:
         env.out.line(report.summary())
         if report.newest_digest:
@@ -85,7 +60,7 @@ def audit_verify(ctx: click.Context, /, digest: str | None, chains_only: bool) -
         if report.more_problems:
             echo_err(f"  … and {report.more_problems} more")
     if not report.intact:
-        ctx.exit(INTEGRITY)
+        stop_as(ctx, ChainBroken)
 
 
 @audit.command("digest")
@@ -104,17 +79,7 @@ def audit_digest(ctx: click.Context) -> None:
     env = env_of(ctx)
     cp = env.app().digest(by=env.actor)
     if env.json:
-        env.out.json(
-            {
-                "digest": cp.digest,
-                "checkpoint": cp.id,
-                "grants": cp.grants,
-                "records": cp.records,
-                "refused": cp.refused,
-                "created_at": utc_iso(cp.created_at),
-                "created_by": cp.created_by,
-            }
-        )
+        env.out.json(checkpoint_to_json(cp))
         return
     env.out.line(cp.digest)
     refused = f"the refused attempts up to no. {cp.refused}" if cp.refused else "no refused attempt"
@@ -175,7 +140,7 @@ def audit_budget_days(ctx: click.Context, program: str | None, rebuild: bool) ->
     elif rows is not None:
         env.out.line(f"rebuilt: {rows} budget day rows of {scope} written from the log")
     if problems and rows is None:
-        ctx.exit(INTEGRITY)
+        stop_as(ctx, IntegrityFailure)
 
 
 def register(group: click.Group) -> None:

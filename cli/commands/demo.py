@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 import pendulum
 
-from grantflow.domain.dates import BERLIN
+from grantflow import BERLIN, ChainBroken, amount_to_json
 
-from ..errors import INTEGRITY
+from ..errors import stop_as
 from ..main_support import env_of
-from ..output import amount_json, day, eur
+from ..output import day, eur
 
 DEFAULT_FILE = "grantflow-demo.sqlite"
 
@@ -35,8 +35,8 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
       grantflow demo
       grantflow --db grantflow-demo.sqlite list --state extended
     """
+    from grantflow import Grantflow, Identity
     from grantflow import demo as scenario
-    from grantflow.services import Grantflow, Identity
 
     env = env_of(ctx)
     parent = ctx.parent
@@ -93,12 +93,12 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
                     {
                         "as_of": f.as_of.isoformat(),
                         "grants": f.grants,
-                        "committed": amount_json(f.committed),
-                        "private": amount_json(f.private),
-                        "total_volume": amount_json(f.total_volume),
-                        "disbursed": amount_json(f.disbursed),
-                        "refunds": amount_json(f.refunds),
-                        "available": amount_json(f.available),
+                        "committed": amount_to_json(f.committed),
+                        "private": amount_to_json(f.private),
+                        "total_volume": amount_to_json(f.total_volume),
+                        "disbursed": amount_to_json(f.disbursed),
+                        "refunds": amount_to_json(f.refunds),
+                        "available": amount_to_json(f.available),
                     }
                     for f in rows
                 ],
@@ -106,7 +106,7 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
             }
         )
         if not verdict.intact:
-            ctx.exit(INTEGRITY)
+            stop_as(ctx, ChainBroken)
         return
     env.out.table(
         f"program {scenario.PROGRAM}: budget {eur(budget)}",
@@ -146,7 +146,7 @@ def demo(ctx: click.Context, /, path: Path | None, replace: bool) -> None:
     env.out.line(f"{result.steps} steps written to {target.resolve()}")
     env.out.line(f"audit verify: {verdict.summary()}")
     if not verdict.intact:
-        ctx.exit(INTEGRITY)
+        stop_as(ctx, ChainBroken)
     env.out.line(f"explore it:  grantflow --db {target} list")
 
 

@@ -9,33 +9,36 @@ from typing import Any, TypeVar
 import click
 import pendulum
 
-from grantflow.domain.commands import (
+from grantflow import (
+    BERLIN,
     Amend,
+    ApplicantKind,
     Approve,
     Close,
     Command,
     Disburse,
-    Extend,
-    Propose,
-    Reject,
-    Repay,
-    Revoke,
-    Start,
-    Submit,
-    Withdraw,
-)
-from grantflow.domain.dates import BERLIN
-from grantflow.domain.model import (
-    ApplicantKind,
     Document,
+    Extend,
     FinancingType,
     Override,
+    Propose,
+    Refused,
+    Reject,
+    Repay,
     RevocationEffect,
+    Revoke,
+    Start,
     State,
+    Submit,
+    Withdraw,
+    grant_to_json,
+    log_entry_to_json,
+    verdict_to_json,
 )
 
+from ..errors import stop_as
 from ..main_support import env_of
-from ..output import actor_shown, day, eur, grant_json, verdict_json
+from ..output import actor_shown, day, eur
 from ..params import AMOUNT, DATE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -135,7 +138,7 @@ def _run(ctx: click.Context, grant_id: str | None, cmd: Command, dry_run: bool) 
                     "allowed": ev.allowed,
                     "from_state": ev.from_state,
                     "to_state": ev.to_state,
-                    "verdicts": [verdict_json(v) for v in ev.verdicts],
+                    "verdicts": [verdict_to_json(v) for v in ev.verdicts],
                 }
             )
         else:
@@ -147,14 +150,16 @@ def _run(ctx: click.Context, grant_id: str | None, cmd: Command, dry_run: bool) 
                 if ev.allowed
                 else f"{cmd.event} would be refused by {', '.join(v.rule_id for v in ev.failures)}"
             )
-        ctx.exit(0 if ev.allowed else 1)
+        if not ev.allowed:
+            stop_as(ctx, Refused)
+        return
     if isinstance(cmd, Propose):
         grant = app.propose(cmd, actor=env.actor)
     else:
         assert grant_id is not None
         grant = app.act(grant_id, cmd, actor=env.actor)
     if env.json:
-        env.out.json(grant_json(grant))
+        env.out.json(grant_to_json(grant))
     elif isinstance(cmd, Propose):
         env.out.line(grant.id)
     else:
@@ -535,6 +540,11 @@ def check(ctx: click.Context, grant_id: str, event: str, args: tuple[str, ...]) 
         sub.invoke(sub_ctx)
 
 
+STEP_KEYS = ("seq", "event", "business_date", "actor", "actor_auth")
+"""The keys of a log entry (:func:`grantflow.log_entry_to_json`) ``show --json`` lists a step
+with."""
+
+
 @click.command()
 @click.argument("grant_id", metavar="ID")
 @click.option("--as-of", type=DATE, help="Show the grant as it stood at the end of this date.")
@@ -555,17 +565,10 @@ def show(ctx: click.Context, grant_id: str, as_of: pendulum.Date | None) -> None
         if e.seq is not None and e.seq <= g.version
     ]
     if env.json:
-        doc = grant_json(g)
+        doc = grant_to_json(g)
         doc["as_of"] = as_of.isoformat() if as_of else None
         doc["steps"] = [
-            {
-                "seq": e.seq,
-                "event": str(e.event),
-                "business_date": e.business_date.isoformat(),
-                "actor": e.actor,
-                "actor_auth": e.actor_auth,
-            }
-            for e in steps
+            {key: entry[key] for key in STEP_KEYS} for entry in map(log_entry_to_json, steps)
         ]
         env.out.json(doc)
     else:
@@ -609,7 +612,7 @@ def list_grants(
             )
     grants = app.grants(program=program_id, state=State(state) if state else None, region=region)
     if env.json:
-        env.out.json([grant_json(g) for g in grants])
+        env.out.json([grant_to_json(g) for g in grants])
         return
     env.out.table(
         f"{len(grants)} grants",

@@ -21,8 +21,7 @@ from typing import Any
 import click
 import pendulum
 
-from grantflow.audit.chain import utc_iso
-from grantflow.domain.model import Event
+from grantflow import Event, utc_iso
 
 from ..main_support import env_of
 from ..output import actor_shown, day, when
@@ -174,7 +173,7 @@ def log(
       grantflow log --region owl --recorded-since 2026-11-01
       grantflow log --format jsonl > log.jsonl    (the whole log, for docs/verify_log.py)
     """
-    from grantflow.services import LogFilter
+    from grantflow import LogFilter
 
     env = env_of(ctx)
     app = env.app()

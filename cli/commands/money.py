@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import click
 import pendulum
 
-from grantflow.domain.interest import InterestResult, InterestSlice
-from grantflow.domain.statement import MoneyStatement
+from grantflow import InterestSlice, money_statement_to_json
 
 from ..main_support import env_of
-from ..output import amount_json, day, eur
+from ..output import day, eur
 from ..params import DATE
 
 
@@ -24,118 +22,6 @@ def pct(rate: Decimal) -> str:
 def points(margin: Decimal) -> str:
     """Percentage points as in German text: ``5``, ``2,5``."""
     return f"{margin.normalize():f}".replace(".", ",")
-
-
-def _slice_json(s: InterestSlice) -> dict[str, Any]:
-    return {
-        "first_day": s.first_day.isoformat(),
-        "last_day": s.last_day.isoformat(),
-        "days": s.days,
-        "principal": amount_json(s.principal),
-        "base_rate": f"{s.base_rate:.2f}",
-        "margin_points": f"{s.margin:.2f}",
-        "rate": f"{s.rate:.2f}",
-        "year_days": s.year_days,
-        "interest": amount_json(s.amount),
-        "verified": s.verified,
-    }
-
-
-def _period_json(r: InterestResult) -> dict[str, Any]:
-    return {
-        "principal": amount_json(r.principal),
-        "from": r.start.isoformat(),
-        "to": r.end.subtract(days=1).isoformat(),
-        "days": r.days,
-        "interest": amount_json(r.total),
-        "slices": [_slice_json(s) for s in r.slices],
-    }
-
-
-def statement_json(m: MoneyStatement) -> dict[str, Any]:
-    """The statement as the JSON document ``money --json`` prints (see the CLI reference)."""
-    t = m.terms
-    claim = m.claim
-    interim = m.interim_interest
-    return {
-        "grant": m.grant_id,
-        "program": m.program_id,
-        "guideline_version": m.guideline_version,
-        "state": m.state.value,
-        "as_of": m.as_of.isoformat(),
-        "approved": amount_json(m.approved),
-        "disbursed": amount_json(m.disbursed),
-        "used": amount_json(m.used),
-        "unused": amount_json(m.unused),
-        "committed": amount_json(m.committed),
-        "final_amount": amount_json(m.final_amount),
-        "revocation": None
-        if m.revoked_on is None
-        else {
-            "effective_from": m.revoked_on.isoformat(),
-            "effect": m.revocation_effect.value if m.revocation_effect else None,
-        },
-        "refund_claim": {
-            "amount": amount_json(claim.amount),
-            "basis": claim.basis,
-            "effective_from": claim.effective_from.isoformat() if claim.effective_from else None,
-            "tranches": [
-                {
-                    "seq": tr.seq,
-                    "event": tr.event.value,
-                    "effective_from": tr.effective_from.isoformat(),
-                    "amount": amount_json(tr.amount),
-                }
-                for tr in claim.tranches
-            ],
-            "payments": [
-                {"seq": p.seq, "paid_on": p.paid_on.isoformat(), "amount": amount_json(p.amount)}
-                for p in claim.parts
-            ],
-        },
-        "repayments": [
-            {"seq": r.seq, "date": r.date.isoformat(), "amount": amount_json(r.amount)}
-            for r in m.repayments
-        ],
-        "repaid": amount_json(m.repaid),
-        "outstanding": amount_json(m.outstanding),
-        "refund_interest": {
-            "rule": t.refund.rule_id,
-            "citation": t.refund.citation,
-            "margin_points": f"{t.refund.margin:.2f}",
-            "starts": t.refund.starts.value,
-            "day_count": t.day_count.value,
-            "until": m.refund_interest.until.isoformat(),
-            "interest": amount_json(m.refund_interest.total),
-            "verified": m.refund_interest.verified,
-            "periods": [_period_json(r) for r in m.refund_interest.lines],
-        },
-        "interim_interest": None
-        if interim is None
-        else {
-            "rule": t.interim.rule_id,
-            "citation": t.interim.citation,
-            "margin_points": f"{t.interim.margin:.2f}",
-            "window_months": t.interim.window_months,
-            "starts": t.interim.starts.value,
-            "day_count": t.day_count.value,
-            "until": m.interim_until.isoformat() if m.interim_until else None,
-            "interest": amount_json(interim.total),
-            "verified": interim.verified,
-            "lines": [
-                {
-                    "payout_seq": ln.seq,
-                    "paid_on": ln.paid_on.isoformat(),
-                    "use_by": ln.use_by.isoformat(),
-                    "used_on": ln.used_on.isoformat() if ln.used_on else None,
-                    "how": ln.what if ln.used_on else "not used",
-                    **_period_json(ln.interest),
-                }
-                for ln in interim.lines
-            ],
-        },
-        "verified": m.verified,
-    }
 
 
 def _slice_row(owed: str, s: InterestSlice) -> tuple[str, ...]:
@@ -174,7 +60,7 @@ def money(ctx: click.Context, grant_id: str, as_of: pendulum.Date | None) -> Non
     env = env_of(ctx)
     m = env.app().money(grant_id, as_of=as_of)
     if env.json:
-        env.out.json(statement_json(m))
+        env.out.json(money_statement_to_json(m))
         return
     out = env.out
     t = m.terms

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 import pendulum
 
+from grantflow import budget_report_to_json, due_item_to_json
+
 from ..main_support import env_of
-from ..output import amount_json, day, eur
+from ..output import day, eur
 from ..params import DATE
 
 
 @click.group()
 def report() -> None:
     """Program reports."""
-
-
-def _line_json(line: Any) -> dict[str, Any]:
-    return {
-        "grants": line.grants,
-        "committed": amount_json(line.committed),
-        "disbursed": amount_json(line.disbursed),
-        "refunds": amount_json(line.refunds),
-        "private": amount_json(line.private),
-        "total_volume": amount_json(line.total_volume),
-    }
 
 
 @report.command("budget")
@@ -43,31 +32,7 @@ def budget(ctx: click.Context, /, program_id: str, as_of: pendulum.Date | None) 
     env = env_of(ctx)
     r = env.app().budget_report(program_id, as_of=as_of)
     if env.json:
-        env.out.json(
-            {
-                "program": r.program_id,
-                "as_of": r.as_of.isoformat(),
-                "guideline_version": r.version,
-                "budget": amount_json(r.budget),
-                "committed": amount_json(r.committed),
-                "disbursed": amount_json(r.disbursed),
-                "refunds": amount_json(r.refunds),
-                "available": amount_json(r.available),
-                "grants": r.grants,
-                "private": amount_json(r.private),
-                "total_volume": amount_json(r.total_volume),
-                "by_region": {x.key: _line_json(x) for x in r.by_region},
-                "by_focus": {x.key: _line_json(x) for x in r.by_focus},
-                "by_year": {
-                    x.key: {
-                        "grants_approved": x.grants,
-                        "approved": amount_json(x.committed),
-                        "disbursed": amount_json(x.disbursed),
-                    }
-                    for x in r.by_year
-                },
-            }
-        )
+        env.out.json(budget_report_to_json(r))
         return
     out = env.out
     out.line(f"{r.program_id}: {r.program_name}, as of {day(r.as_of)} (guideline {r.version})")
@@ -162,25 +127,7 @@ def due(
     env = env_of(ctx)
     items = env.app().due(as_of=as_of, within_days=within_days, program=program_id)
     if env.json:
-        env.out.json(
-            [
-                {
-                    "grant": i.grant_id,
-                    "program": i.program_id,
-                    "applicant": i.applicant,
-                    "title": i.title,
-                    "kind": i.duty.kind.value,
-                    "due": i.duty.due.isoformat(),
-                    "overdue": i.duty.overdue,
-                    "days_overdue": i.duty.days_overdue,
-                    "rule_id": i.duty.rule_id,
-                    "amount": amount_json(i.duty.amount),
-                    "year": i.duty.year,
-                    "description": i.duty.description,
-                }
-                for i in items
-            ]
-        )
+        env.out.json([due_item_to_json(i) for i in items])
         return
     env.out.table(
         f"{len(items)} duties",

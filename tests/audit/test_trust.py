@@ -26,7 +26,6 @@ from grantflow.domain.commands import Disburse
 from grantflow.errors import BadInput, IntegrityFailure
 from grantflow.services import Grantflow
 from grantflow.store import create_engine, models_for, schema
-from grantflow_cli.errors import exit_code_for
 from grantflow_cli.main import cli
 from tests.audit.conftest import Scenario, attacker, drop_triggers
 from tests.services.helpers import (
@@ -114,7 +113,7 @@ def test_a_grant_row_emptied_of_its_payments_stops_the_next_payment(scenario: Sc
     before = tables(scenario.url)
     with Grantflow.open(scenario.url) as gf, pytest.raises(IntegrityFailure) as err:
         gf.act(scenario.a, disburse("800000.00", "2019-09-02"), actor="finn")
-    assert exit_code_for(err.value) == 3
+    assert err.value.exit_code == 3
     assert f"grant {scenario.a} was changed outside grantflow" in str(err.value)
     assert tables(scenario.url) == before
     v = run(scenario.url, "audit", "verify")

@@ -22,7 +22,7 @@ import pytest
 
 from grantflow.domain.model import Severity, Verdict
 from grantflow.errors import BadInput, RuleViolation
-from grantflow_cli.main import _say_error
+from grantflow_cli.errors import say_error
 from grantflow_cli.output import UNSAFE_CATEGORIES, Output, printable
 from tests.cli.conftest import NRW, NRW_ATTEST, Run
 
@@ -129,8 +129,8 @@ def test_refusals_and_errors_on_stderr_are_escaped(capsys: pytest.CaptureFixture
         message=f"applicant {APPLICANT} may not",
         citation="\x1b]8;;https://evil.example\x1b\\VV\x1b]8;;\x1b\\",
     )
-    _say_error(RuleViolation("approve", "DMR-\x1b[2J", [verdict]))
-    _say_error(BadInput(f"no such thing: {REASON}"))
+    say_error(RuleViolation("approve", "DMR-\x1b[2J", [verdict]))
+    say_error(BadInput(f"no such thing: {REASON}"))
     err = capsys.readouterr().err
     _no_raw_controls(err)
     assert "approve of DMR-\\x1b[2J" in err
