@@ -2,8 +2,10 @@
 
 A :class:`Program` has versions, each in force from a business date. A step is checked under the
 version in force on its business date (:meth:`Program.version_at`) and the transition record
-keeps that version's id. Versions are built by ``grantflow.guidelines`` from TOML files; this
-module only holds them.
+keeps that version's id. Which version is in force on a day is decided here only
+(:func:`in_force`; the store's SQL picks the same one, and refuses a day before the first
+version with the same :func:`no_version_in_force`). Versions are built by
+``grantflow.guidelines`` from TOML files; this module only holds them.
 """
 
 from __future__ import annotations
@@ -219,6 +221,30 @@ class ProgramVersion:
         }
 
 
+def in_force(versions: Iterable[ProgramVersion], day: pendulum.Date) -> ProgramVersion | None:
+    """The version in force on ``day``: the latest whose ``effective_from`` is on or before
+    ``day``; ``None`` before the first version takes effect."""
+    current: ProgramVersion | None = None
+    for v in versions:
+        if v.effective_from <= day and (
+            current is None or v.effective_from > current.effective_from
+        ):
+            current = v
+    return current
+
+
+def no_version_in_force(
+    program_id: str, day: pendulum.Date, first: pendulum.Date | None
+) -> NotFound:
+    """The error for a day on which no version of ``program_id`` is in force (``first``: when
+    the first version takes effect, ``None`` if the program has none)."""
+    takes_effect = first.isoformat() if first is not None else "never"
+    return NotFound(
+        f"program {program_id} has no guideline version in force on {day.isoformat()} "
+        f"(the first takes effect {takes_effect})"
+    )
+
+
 @attrs.frozen
 class Program:
     """A funding program with its guideline versions, oldest first."""
@@ -230,15 +256,13 @@ class Program:
     """Prefix of the program's grant ids (``DMR-2019-0001``)."""
 
     def version_at(self, day: pendulum.Date) -> ProgramVersion:
-        """The version in force on ``day``: the latest one whose ``effective_from`` <= ``day``."""
-        in_force = [v for v in self.versions if v.effective_from <= day]
-        if not in_force:
-            first = self.versions[0].effective_from.isoformat() if self.versions else "never"
-            raise NotFound(
-                f"program {self.id} has no guideline version in force on {day.isoformat()} "
-                f"(the first takes effect {first})"
-            )
-        return max(in_force, key=lambda v: v.effective_from)
+        """The version in force on ``day`` (:func:`in_force`). Raises NotFound before the
+        first version takes effect."""
+        version = in_force(self.versions, day)
+        if version is None:
+            first = min((v.effective_from for v in self.versions), default=None)
+            raise no_version_in_force(self.id, day, first)
+        return version
 
     def version(self, version_id: str) -> ProgramVersion:
         for v in self.versions:

@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from grantflow.domain.duties import Duty, duties, refund_duties, refund_duty
-from grantflow.domain.guideline import Program, ProgramVersion
+from grantflow.domain.guideline import Program, in_force
 from grantflow.domain.model import State
 from grantflow.domain.money import ZERO
 from grantflow.store import mapping
@@ -81,8 +81,11 @@ def budget_report(
     store: Store, program: Program, as_of: pendulum.Date | None = None
 ) -> BudgetReport:
     """The budget report of ``program`` at the end of ``as_of`` (default: today in
-    Europe/Berlin), summed in SQL over the budget days up to that day."""
+    Europe/Berlin), summed in SQL over the budget days up to that day, against the budget of
+    the guideline version in force on that day. Raises NotFound for a day before the
+    program's first version takes effect."""
     day = as_of if as_of is not None else pendulum.today("Europe/Berlin").date()
+    version = program.version_at(day)  # NotFound before the program's first version
     regions: dict[str, _Sum] = {}
     focus: dict[str, _Sum] = {}
     years: dict[int, _Sum] = {}
@@ -100,7 +103,6 @@ def budget_report(
         year.grants += int(row.notices)
         year.committed += row.notice_amount
         year.disbursed += row.disbursed
-    version = _version(program, day)
     return BudgetReport(
         program_id=program.id,
         program_name=program.name,
@@ -198,9 +200,14 @@ def due(
     steps after ``as_of`` and a claim (a tranche or a repayment ``as_of`` does not know yet),
     is read from its snapshot and asked to the domain
     (:func:`grantflow.domain.duties.refund_duties`), which gives the same duties.
+
+    Duties are judged under the guideline version in force on ``as_of``. A program whose
+    first version takes effect after ``as_of`` had no grant then, so its grants have no duties
+    on that day (the budget report, which needs that version's budget, refuses such a day).
     """
     G = store.m.Grant
     by_id = {p.id: p for p in programs}
+    versions = {p.id: v for p in by_id.values() if (v := in_force(p.versions, as_of))}
     horizon = as_of.add(days=within_days) if within_days is not None else None
     of_program: list[ColumnElement[bool]] = [G.program_id == program_id] if program_id else []
     items: list[DueItem] = []
@@ -218,11 +225,11 @@ def due(
         cond.append(or_(G.period_end <= horizon, G.phase.is_not(None)))
     for (snapshot,) in store.conn.execute(select(G.snapshot).where(*cond).order_by(G.id)):
         grant = mapping.grant_from_snapshot(snapshot)
-        program = by_id.get(grant.program_id)
-        if program is None:
+        version = versions.get(grant.program_id)
+        if version is None:  # not a program of the report, or none in force on as_of
             continue
         # refunds: below, for grants in any state
-        for duty in duties(grant, _version(program, as_of), as_of, refunds=False):
+        for duty in duties(grant, version, as_of, refunds=False):
             add(grant.id, grant.program_id, grant.applicant.lead, grant.title, duty)
 
     # refunds of one tranche, with nothing after as_of: from the columns. Such a refund fell
@@ -263,9 +270,3 @@ def _contains_april_30(start: pendulum.Date, end: pendulum.Date) -> bool:
     return any(
         start <= pendulum.Date(year, 4, 30) <= end for year in range(start.year, end.year + 1)
     )
-
-
-def _version(program: Program, day: pendulum.Date) -> ProgramVersion:
-    """The version in force on ``day``, or the first one for days before the program."""
-    first = program.versions[0]
-    return program.version_at(day) if day >= first.effective_from else first

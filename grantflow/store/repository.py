@@ -48,7 +48,7 @@ from sqlalchemy.types import Integer, String
 from grantflow.audit import chain, entries, replay
 from grantflow.domain import budget, lifecycle
 from grantflow.domain.codec import to_data
-from grantflow.domain.guideline import Program, ProgramVersion
+from grantflow.domain.guideline import Program, ProgramVersion, no_version_in_force
 from grantflow.domain.model import Actor, Event, Grant, Role, State, TransitionRecord
 from grantflow.domain.money import ZERO
 from grantflow.domain.rules import Exposure
@@ -612,7 +612,8 @@ class Store:
         return list(self.conn.scalars(select(self.m.Program.id).order_by(self.m.Program.id)))
 
     def version_in_force(self, program_id: str, day: pendulum.Date) -> VersionRef:
-        """The version of ``program_id`` in force on ``day``. Raises NotFound."""
+        """The version of ``program_id`` in force on ``day``, picked in SQL as
+        :func:`grantflow.domain.guideline.in_force` picks it. Raises NotFound."""
         V = self.m.ProgramVersion
         row = self.conn.execute(self.q.version_in_force, {"pid": program_id, "day": day}).first()
         if row is None:
@@ -624,10 +625,7 @@ class Store:
                     f"there is no program {program_id!r}; an admin loads it with "
                     f"`grantflow program load`"
                 )
-            raise NotFound(
-                f"program {program_id} has no guideline version in force on {day.isoformat()} "
-                f"(the first takes effect {first.isoformat()})"
-            )
+            raise no_version_in_force(program_id, day, first)
         return VersionRef(program_id, row.name, row.short, row.version, row.content_hash)
 
     def version_refs(self, program_id: str) -> list[VersionRef]:
