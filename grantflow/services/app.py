@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import enum
 import getpass
+import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -108,10 +109,20 @@ class Identity(enum.StrEnum):
 
 
 def os_login() -> str:
-    """The operating-system login of this process (``""`` if there is none)."""
+    """The operating-system login of this process (``""`` if there is none): the name of its
+    effective user id where the system has one (``pwd``), never an environment variable
+    (``getpass.getuser`` reads ``LOGNAME`` and ``USER`` first, which anyone can set). Where
+    there is no ``pwd`` (Windows) the login name Windows gives."""
     try:
-        return getpass.getuser()
-    except Exception:  # no login name (some containers)
+        import pwd
+    except ImportError:  # Windows
+        try:
+            return getpass.getuser()
+        except Exception:
+            return ""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a user id without a name (some containers)
         return ""
 
 

@@ -315,3 +315,27 @@ def test_verify_finds_an_actor_reactivated_behind_grantflows_back(
     report = app.verify()
     assert not report.intact
     assert any("actor clara" in str(p) and "changed outside" in str(p) for p in report.problems)
+
+
+def test_the_os_login_cannot_be_set_with_an_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``getpass.getuser`` believes LOGNAME and USER; grantflow asks the system for the name
+    of the process's user id. Setting LOGNAME to carla's login does not make you carla."""
+    import os
+    import pwd
+
+    real = pwd.getpwuid(os.geteuid()).pw_name
+    db = str(tmp_path / "env.sqlite")
+    monkeypatch.delenv("GRANTFLOW_ACTOR", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db, "init", "--admin", "ada"]).exit_code == 0
+    r = runner.invoke(
+        cli, ["--db", db, "actor", "add", "carla", "--role", "admin", "--login", "cmueller"]
+    )
+    assert r.exit_code == 0, r.output
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(variable, "cmueller")
+    assert service.os_login() == real
+    r = runner.invoke(cli, ["--db", db, "--actor", "carla", "actor", "deactivate", "ada"])
+    assert r.exit_code == 1 and f"you are logged in as {real} (ada)" in r.output
