@@ -116,9 +116,9 @@ def cli(
 
 def _register() -> None:
     from . import params
-    from .commands import admin, audit, demo, grants, log, money, reports
+    from .commands import admin, audit, demo, grants, log, money, report_html, reports
 
-    for module in (admin, grants, money, log, demo, reports, audit):
+    for module in (admin, grants, money, log, demo, reports, audit, report_html):
         module.register(cli)
     params.guard(cli)  # every text and number option within grantflow.limits
 

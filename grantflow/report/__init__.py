@@ -38,7 +38,7 @@ from grantflow.errors import BadInput
 if TYPE_CHECKING:
     from grantflow.services import Grantflow, LogEntry
 
-__all__ = ["DEFAULT_OUTPUT", "build", "render_html"]
+__all__ = ["DEFAULT_OUTPUT", "build", "render_html", "visible"]
 
 DEFAULT_OUTPUT = "audit-report.html"
 """Where ``grantflow audit report`` writes the page unless told otherwise."""
