@@ -27,7 +27,7 @@ import pendulum
 
 from grantflow.domain import lifecycle
 from grantflow.domain.commands import Command, Propose
-from grantflow.domain.dates import as_utc
+from grantflow.domain.dates import as_utc, business_day
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.lifecycle import Evaluation
 from grantflow.domain.model import Actor, Grant, Role, TransitionRecord
@@ -237,9 +237,10 @@ class InMemoryLedger:
             cmd,
             actor=person,
             version=self._version(cmd.program_id, cmd),
-            recorded_at=self.clock(),
+            recorded_at=(now := self.clock()),
             exposure=self.exposure(cmd.program_id),
             grant_id=grant_id,
+            today=business_day(now),
         )
         grant = lifecycle.apply(None, record)
         self._grants[grant_id] = grant
@@ -257,8 +258,9 @@ class InMemoryLedger:
             cmd,
             actor=person,
             version=self._version(grant.program_id, cmd),
-            recorded_at=self.clock(),
+            recorded_at=(now := self.clock()),
             exposure=self.exposure(grant.program_id),
+            today=business_day(now),
         )
         after = lifecycle.apply(grant, record)
         self._records[grant_id].append(record)

@@ -41,6 +41,7 @@ import pendulum
 from grantflow.audit import chain
 from grantflow.domain import lifecycle
 from grantflow.domain.codec import from_data, to_data
+from grantflow.domain.dates import business_day
 from grantflow.domain.guideline import ProgramVersion
 from grantflow.domain.model import (
     Actor,
@@ -367,7 +368,12 @@ class Judge:
         cmd = lifecycle.command_of(record)
         try:
             evaluation = lifecycle.check(
-                before, cmd, actor=actor, version=version, grant_id=record.grant_id
+                before,
+                cmd,
+                actor=actor,
+                version=version,
+                grant_id=record.grant_id,
+                today=business_day(record.recorded_at),  # judged on the day it was recorded
             )
         except GrantflowError as exc:
             self.report(where, f"is refused when judged again: {exc}", log_id)

@@ -71,6 +71,12 @@ def utc_now() -> pendulum.DateTime:
     return pendulum.now(UTC)
 
 
+def business_day(now: dt.datetime) -> pendulum.Date:
+    """The business date at the instant ``now``: its date in Europe/Berlin. A service gives the
+    domain "today" as ``business_day(clock())``, so that an injected clock decides it."""
+    return as_utc(now).in_timezone(BERLIN).date()
+
+
 def as_utc(value: dt.datetime) -> pendulum.DateTime:
     """A timezone-aware datetime converted to UTC; naive datetimes are refused."""
     if value.tzinfo is None:

@@ -68,6 +68,8 @@ from grantflow.domain.refunds import next_tranches
 from grantflow.domain.rules import CORE_RULES, Exposure, Rule, RuleContext
 from grantflow.errors import BadInput, InvalidTransition, RuleViolation
 
+from grantflow.domain import plausibility  # isort: skip  (after rules: it builds on them)
+
 NEW = "new"
 """Pseudo-state of an application before it is proposed. Never stored."""
 
@@ -360,10 +362,22 @@ def _override_verdicts(ctx: RuleContext, verdicts: list[Verdict]) -> list[Verdic
 
 
 def _context(
-    grant: Grant, cmd: Command, actor: Actor, version: ProgramVersion, exposure: Exposure
+    grant: Grant,
+    cmd: Command,
+    actor: Actor,
+    version: ProgramVersion,
+    exposure: Exposure,
+    today: pendulum.Date | None,
 ) -> RuleContext:
     return RuleContext(
-        event=cmd.event, grant=grant, command=cmd, actor=actor, version=version, exposure=exposure
+        event=cmd.event,
+        grant=grant,
+        command=cmd,
+        actor=actor,
+        version=version,
+        exposure=exposure,
+        # only a caller without a clock gives no day: then the wall clock's (plausibility.today)
+        today=today if today is not None else plausibility.today(),
     )
 
 
@@ -390,9 +404,14 @@ def check(
     version: ProgramVersion,
     exposure: Exposure | None = None,
     grant_id: str | None = None,
+    today: pendulum.Date | None = None,
 ) -> Evaluation:
-    """Every verdict for ``cmd`` on ``grant`` (``None`` for a proposal). Changes nothing."""
-    evaluation, _, _ = _check(grant, cmd, actor, version, exposure, grant_id)
+    """Every verdict for ``cmd`` on ``grant`` (``None`` for a proposal). Changes nothing.
+
+    ``today`` is the business date the step is judged on (``GF-PLAUSIBLE-DATE``); a service
+    gives its clock's (:func:`grantflow.domain.dates.business_day`). Without it, the day in
+    Europe/Berlin now."""
+    evaluation, _, _ = _check(grant, cmd, actor, version, exposure, grant_id, today)
     return evaluation
 
 
@@ -403,11 +422,12 @@ def _check(
     version: ProgramVersion,
     exposure: Exposure | None,
     grant_id: str | None,
+    today: pendulum.Date | None,
 ) -> tuple[Evaluation, Grant, Command]:
     """:func:`check`, also returning the grant and the resolved command it judged (so that
     :func:`decide` records exactly what was checked, without resolving it again)."""
     base, resolved, state = _prepare(grant, cmd, actor, version, grant_id)
-    ctx = _context(base, resolved, actor, version, exposure or Exposure())
+    ctx = _context(base, resolved, actor, version, exposure or Exposure(), today)
     rules = (*CORE_RULES, *version.rules)
     overrides_valid = actor.has(Role.APPROVER)
 
@@ -456,15 +476,18 @@ def decide(
     recorded_at: pendulum.DateTime,
     exposure: Exposure | None = None,
     grant_id: str | None = None,
+    today: pendulum.Date | None = None,
 ) -> TransitionRecord:
     """Check ``cmd`` and return the transition record it produces, or raise.
+
+    ``today`` as for :func:`check` (a service gives the business date of ``recorded_at``).
 
     Raises :class:`InvalidTransition` when the lifecycle forbids the event from the grant's
     state, and :class:`RuleViolation` listing every failing rule otherwise.
     """
     if isinstance(cmd, Propose) and grant is None and not grant_id:
         raise BadInput("a proposal needs the id of the grant it creates")
-    evaluation, base, resolved = _check(grant, cmd, actor, version, exposure, grant_id)
+    evaluation, base, resolved = _check(grant, cmd, actor, version, exposure, grant_id, today)
     if not evaluation.lifecycle_ok:
         raise InvalidTransition(cmd.event, evaluation.from_state, allowed_from(cmd.event))
     gid = grant.id if grant else str(grant_id)

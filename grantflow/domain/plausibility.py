@@ -22,8 +22,11 @@ CORE_RULES`), and are hard: a value that cannot be true is corrected, not overri
 Amounts and dates written with digits other than ASCII 0-9 never reach a rule: the parsers
 refuse them (:func:`grantflow.limits.check_ascii_digits`), since ``Decimal("١٢٣")`` is 123.
 
-"Today" is the day in Europe/Berlin when the step is checked (:func:`today`); a test may
-replace it.
+"Today" is :attr:`RuleContext.today <grantflow.domain.rules.RuleContext.today>`: the service
+gives the business date of its clock (:func:`grantflow.domain.dates.business_day`), the audit's
+replay the day a record was recorded. Only a caller of :func:`grantflow.domain.lifecycle.check`
+or ``decide`` that gives no day gets :func:`today`, the day in Europe/Berlin now (a test may
+replace it).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import attrs
 import pendulum
 
 from grantflow.domain.commands import Command, Propose
-from grantflow.domain.dates import BERLIN
+from grantflow.domain.dates import business_day, utc_now
 from grantflow.domain.model import Event
 from grantflow.domain.money import format_eur
 from grantflow.domain.rules import ALL_EVENTS, CORE, Outcome, Rule, RuleContext, fail, ok
@@ -47,8 +50,9 @@ SPAN_YEARS = 30
 
 
 def today() -> pendulum.Date:
-    """The day in Europe/Berlin now; the date ``GF-PLAUSIBLE-DATE`` compares with."""
-    return pendulum.today(BERLIN).date()
+    """The day in Europe/Berlin now: what ``GF-PLAUSIBLE-DATE`` compares with when the caller
+    of the lifecycle gives no day (the service always gives its clock's)."""
+    return business_day(utc_now())
 
 
 @attrs.frozen(kw_only=True)
@@ -114,7 +118,7 @@ class DateNearTodayRule(Rule):
 
     def check(self, ctx: RuleContext) -> Outcome:
         cmd = ctx.command
-        now = today()
+        now = ctx.today
         latest = now.add(days=AHEAD_DAYS)
         if cmd.date > latest:
             return fail(

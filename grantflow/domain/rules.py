@@ -91,7 +91,8 @@ class Exposure:
 
 @attrs.frozen(kw_only=True)
 class RuleContext:
-    """Everything a rule may look at. ``grant`` is the grant *before* the step."""
+    """Everything a rule may look at. ``grant`` is the grant *before* the step; ``today`` is
+    the business date on which the step is judged (the service's clock, in Europe/Berlin)."""
 
     event: Event
     grant: Grant
@@ -99,6 +100,7 @@ class RuleContext:
     actor: Actor
     version: ProgramVersion
     exposure: Exposure
+    today: pendulum.Date
 
     @property
     def amount_after(self) -> Decimal:

@@ -45,7 +45,7 @@ from grantflow.audit import verify as audit
 from grantflow.domain import lifecycle
 from grantflow.domain.codec import to_data
 from grantflow.domain.commands import Command, Propose
-from grantflow.domain.dates import utc_now
+from grantflow.domain.dates import business_day, utc_now
 from grantflow.domain.guideline import Program, ProgramVersion
 from grantflow.domain.lifecycle import Evaluation
 from grantflow.domain.model import (
@@ -186,6 +186,12 @@ class Grantflow:
                 f"grantflow needs an Engine, a sessionmaker or a Session, not {type(engine)}"
             )
         self._versions: dict[tuple[str, str, str], ProgramVersion] = {}
+
+    def today(self) -> pendulum.Date:
+        """Today's business date by this service's clock: the clock's date in Europe/Berlin.
+        The default ``as_of`` of the reports and of :meth:`money`, and the "today" the rules
+        judge a step on (``GF-PLAUSIBLE-DATE``)."""
+        return business_day(self.clock())
 
     # -- opening and closing ------------------------------------------------------------------
 
@@ -680,6 +686,7 @@ class Grantflow:
                     recorded_at=now,
                     exposure=exposure,
                     grant_id=grant_id,
+                    today=business_day(now),
                 )
             except Refused as err:
                 raise self._refusal(
@@ -719,7 +726,13 @@ class Grantflow:
             now = self.clock()
             try:
                 record = lifecycle.decide(
-                    grant, cmd, actor=who, version=version, recorded_at=now, exposure=exposure
+                    grant,
+                    cmd,
+                    actor=who,
+                    version=version,
+                    recorded_at=now,
+                    exposure=exposure,
+                    today=business_day(now),
                 )
             except Refused as err:
                 raise self._refusal(
@@ -787,7 +800,13 @@ class Grantflow:
             version = self._version(store, store.version_in_force(program_id, cmd.date))
             exposure = self._exposure_for(store, version, cmd.event, lock=False)
             return lifecycle.check(
-                grant, cmd, actor=who, version=version, exposure=exposure, grant_id=grant_id
+                grant,
+                cmd,
+                actor=who,
+                version=version,
+                exposure=exposure,
+                grant_id=grant_id,
+                today=self.today(),
             )
 
         return self._read(op)
@@ -820,7 +839,13 @@ class Grantflow:
         """What to record about a refused step: every verdict, the failing rules, the command."""
         try:
             evaluation = lifecycle.check(
-                grant, cmd, actor=who, version=version, exposure=exposure, grant_id=grant_id
+                grant,
+                cmd,
+                actor=who,
+                version=version,
+                exposure=exposure,
+                grant_id=grant_id,
+                today=business_day(now),
             )
             verdicts = evaluation.verdicts
             rule_ids = [v.rule_id for v in evaluation.failures]
@@ -883,7 +908,7 @@ class Grantflow:
         return self._read(lambda store: store.grants(program=program, state=wanted, region=region))
 
     def money(self, grant_id: str, *, as_of: pendulum.Date | None = None) -> MoneyStatement:
-        """The grant's money at the end of ``as_of`` (default today, Europe/Berlin): approved,
+        """The grant's money at the end of ``as_of`` (default :meth:`today`): approved,
         paid, used, the refund claim with its tranches, the repayments, what is still owed,
         and refund and interim interest up to that day with every period's days, rate and
         amount (:func:`grantflow.domain.statement.money_statement`).
@@ -894,7 +919,7 @@ class Grantflow:
         grant did not exist yet on ``as_of``), and BadInput for interest on days the base-rate
         table does not cover.
         """
-        day = as_of or pendulum.today("Europe/Berlin").date()
+        day = as_of or self.today()
 
         def op(store: Store) -> MoneyStatement:
             grant = store.grant(grant_id)
@@ -1112,7 +1137,8 @@ class Grantflow:
         """The program's budget at the end of ``as_of`` (default today), summed in SQL:
         budget, committed, disbursed, refunds, available, grants, by region, focus and year."""
         program = self.program(program_id)
-        return self._read(lambda store: reports.budget_report(store, program, as_of))
+        day = as_of or self.today()
+        return self._read(lambda store: reports.budget_report(store, program, day))
 
     def due(
         self,
@@ -1126,7 +1152,7 @@ class Grantflow:
         extended grants, and the refunds still owed by grants in any state (due when the claim
         arose, R-REFUND)."""
         programs = [self.program(program)] if program else self.programs()
-        day = as_of or pendulum.today("Europe/Berlin").date()
+        day = as_of or self.today()
         return self._read(lambda store: reports.due(store, programs, day, within_days, program))
 
     # -- the budget days: derived from the log ------------------------------------------------

@@ -77,14 +77,12 @@ class BudgetReport:
     by_year: tuple[BudgetLine, ...]
 
 
-def budget_report(
-    store: Store, program: Program, as_of: pendulum.Date | None = None
-) -> BudgetReport:
-    """The budget report of ``program`` at the end of ``as_of`` (default: today in
-    Europe/Berlin), summed in SQL over the budget days up to that day, against the budget of
-    the guideline version in force on that day. Raises NotFound for a day before the
-    program's first version takes effect."""
-    day = as_of if as_of is not None else pendulum.today("Europe/Berlin").date()
+def budget_report(store: Store, program: Program, as_of: pendulum.Date) -> BudgetReport:
+    """The budget report of ``program`` at the end of ``as_of`` (the service's default: today
+    by its clock, ``Grantflow.today``), summed in SQL over the budget days up to that day,
+    against the budget of the guideline version in force on that day. Raises NotFound for a
+    day before the program's first version takes effect."""
+    day = as_of
     version = program.version_at(day)  # NotFound before the program's first version
     regions: dict[str, _Sum] = {}
     focus: dict[str, _Sum] = {}
