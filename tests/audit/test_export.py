@@ -223,7 +223,10 @@ def test_the_stand_alone_script_checks_the_grants_story(scenario: Scenario, tmp_
     record that does not start where the last ended. The script recomputes the hashes so only
     the lifecycle checks can catch them (it needs no grantflow)."""
     exported = jsonl(scenario.url)
-    for how, words in (("overpaid", "pays 898000.00 in all on a grant of 800000.00"), ("jump", "starts in closed")):
+    for how, words in (
+        ("overpaid", "pays 898000.00 in all on a grant of 800000.00"),
+        ("jump", "starts in closed"),
+    ):
         out = [dict(x) for x in exported]
         line = next(x for x in out if x.get("grant_id") == scenario.a and x.get("seq") == 4)
         if how == "overpaid":
