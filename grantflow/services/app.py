@@ -783,7 +783,8 @@ class Grantflow:
 
     def check(self, grant_id: str | None, cmd: Command, *, actor: str | None = None) -> Evaluation:
         """Every verdict ``cmd`` would get, without changing anything (not even the log of
-        refused attempts). ``grant_id`` is ``None`` for a proposal."""
+        refused attempts). ``grant_id`` is ``None`` for a proposal. Like a step, it refuses to
+        judge a grant row that is not the state its log committed to (IntegrityFailure)."""
 
         cmd.check_limits()
 
@@ -795,7 +796,8 @@ class Grantflow:
             else:
                 if grant_id is None:
                     raise BadInput(f"{cmd.event} needs the id of the grant it acts on")
-                grant = store.grant(grant_id)
+                grant, _, _, seal = store.step(grant_id, who.name, cmd.date, lock=False)
+                self._require_sealed(store, grant, seal)
                 program_id = grant.program_id
             version = self._version(store, store.version_in_force(program_id, cmd.date))
             exposure = self._exposure_for(store, version, cmd.event, lock=False)

@@ -479,3 +479,19 @@ def test_a_log_from_before_0006_keeps_verifying_and_the_guarantees_start_at_the_
         report = gf.verify()
     assert not report.intact
     assert any("not written by grantflow" in p.what for p in report.problems)
+
+
+def test_a_dry_run_refuses_to_judge_a_tampered_row_too(scenario: Scenario) -> None:
+    """`check` reads the grant the way a step does: a row changed behind grantflow's back is an
+    integrity failure, not a set of verdicts about a state the log never committed to."""
+    engine = attacker(scenario.url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE grants SET state = 'closed' WHERE id = :g"), {"g": scenario.a}
+            )
+    finally:
+        engine.dispose()
+    with Grantflow.open(scenario.url) as gf, pytest.raises(IntegrityFailure) as err:
+        gf.check(scenario.a, disburse("1.00", "2019-09-02"), actor="finn")
+    assert f"grant {scenario.a} was changed outside grantflow" in str(err.value)
