@@ -52,8 +52,8 @@ from grantflow.domain.model import (
     State,
     TransitionRecord,
 )
-from grantflow.domain.refunds import owed_tranches
 from grantflow.errors import GrantflowError
+from grantflow.store import mapping
 
 Report = Callable[[str, str, "str | None"], None]
 """``report(where, what, log_id)``: how the judge hands a problem to the verifier."""
@@ -63,20 +63,6 @@ VersionOf = Callable[[str, str], "ProgramVersion | str"]
 it cannot be had (its stored document does not match its content hash, it is missing)."""
 
 ASSURANCES = frozenset(a.value for a in Assurance)
-
-COMPARED = (
-    "state",
-    "approved_amount",
-    "committed_amount",
-    "disbursed_amount",
-    "period_start",
-    "period_end",
-    "last_business_date",
-    "refund_outstanding",
-    "refund_due",
-    "refund_tranches",
-)
-"""The query columns of ``grants`` compared with the replay (``row_<column>`` in a row)."""
 
 
 @attrs.define
@@ -416,20 +402,7 @@ class Judge:
                 "its stored snapshot is not what its records replay to: changed outside grantflow",
                 None,
             )
-        expected: dict[str, Any] = {
-            "state": replayed.state.value,
-            "approved_amount": replayed.approved_amount,
-            "committed_amount": replayed.committed_amount,
-            "disbursed_amount": replayed.disbursed_amount,
-            "period_start": replayed.period.start,
-            "period_end": replayed.period.end,
-            "last_business_date": replayed.last_business_date,
-            "refund_outstanding": replayed.refund_outstanding,
-        }
-        owed = owed_tranches(replayed)
-        expected["refund_due"] = min((o.tranche.due for o in owed), default=None)
-        expected["refund_tranches"] = len(owed)
-        for column, value in expected.items():
+        for column, value in mapping.derived_values(replayed).items():
             stored_value = row.get(f"row_{column}")
             if not _same(stored_value, value):
                 self.report(
@@ -498,4 +471,4 @@ def _record(row: Mapping[str, Any]) -> TransitionRecord:
     )
 
 
-__all__ = ["COMPARED", "Directory", "Judge", "Report", "VersionOf"]
+__all__ = ["Directory", "Judge", "Report", "VersionOf"]

@@ -90,18 +90,31 @@ def grant_values(grant: Grant, *, now: pendulum.DateTime) -> dict[str, Any]:
         "eligible_costs": grant.eligible_costs,
         "private_funds": grant.private_funds,
         "requested_amount": grant.requested_amount,
+        "received_on": grant.received_on,
+        "version": grant.version,
+        "snapshot": to_data(grant),
+        "updated_at": now,
+        **derived_values(grant),
+    }
+
+
+def derived_values(grant: Grant, *, refunds: bool = True) -> dict[str, Any]:
+    """The columns of ``grant``'s row that follow from its snapshot and that a step can change
+    (:data:`DERIVED`). ``refunds=False`` leaves out ``refund_due`` and ``refund_tranches``,
+    which walk the claim's tranches (a step's check compares only :data:`SEALED_COLUMNS`)."""
+    values: dict[str, Any] = {
+        "state": grant.state.value,
         "approved_amount": grant.approved_amount,
         "committed_amount": grant.committed_amount,
         "disbursed_amount": grant.disbursed_amount,
         "period_start": grant.period.start,
         "period_end": grant.period.end,
-        "received_on": grant.received_on,
         "last_business_date": grant.last_business_date,
-        "version": grant.version,
-        "snapshot": to_data(grant),
-        "updated_at": now,
-        **refund_values(grant),
+        "refund_outstanding": grant.refund_outstanding,
     }
+    if refunds:
+        values.update(refund_values(grant))
+    return values
 
 
 def refund_values(grant: Grant) -> dict[str, Any]:
@@ -115,7 +128,7 @@ def refund_values(grant: Grant) -> dict[str, Any]:
     }
 
 
-CHANGING = (
+DERIVED = (
     "state",
     "approved_amount",
     "committed_amount",
@@ -123,13 +136,14 @@ CHANGING = (
     "period_start",
     "period_end",
     "last_business_date",
-    "version",
-    "snapshot",
-    "updated_at",
     "refund_outstanding",
     "refund_due",
     "refund_tranches",
 )
+"""The columns of a grant's row that follow from its snapshot and that a step can change
+(:func:`derived_values`): a row whose columns differ from them was changed outside grantflow."""
+
+CHANGING = (*DERIVED, "version", "snapshot", "updated_at")
 """The columns a step can change (the others are fixed by the proposal)."""
 
 
@@ -147,18 +161,12 @@ grantflow."""
 
 def sealed_column_problems(grant: Grant, columns: Mapping[str, Any]) -> list[str]:
     """Where the stored ``columns`` (:data:`SEALED_COLUMNS`) differ from what ``grant``
-    gives, as ``"<column> is <stored>, the snapshot says <value>"``."""
-    expected = {
-        "state": grant.state.value,
-        "approved_amount": grant.approved_amount,
-        "committed_amount": grant.committed_amount,
-        "disbursed_amount": grant.disbursed_amount,
-        "refund_outstanding": grant.refund_outstanding,
-    }
+    gives (:func:`derived_values`), as ``"<column> is <stored>, the snapshot says <value>"``."""
+    expected = derived_values(grant, refunds=False)
     return [
-        f"{column} is {columns[column]}, the snapshot says {value}"
-        for column, value in expected.items()
-        if column in columns and columns[column] != value
+        f"{column} is {columns[column]}, the snapshot says {expected[column]}"
+        for column in SEALED_COLUMNS
+        if column in columns and columns[column] != expected[column]
     ]
 
 
@@ -342,9 +350,11 @@ def log_values(row: RowMapping) -> dict[str, Any]:
 
 __all__ = [
     "CHANGING",
+    "DERIVED",
     "SEALED_COLUMNS",
     "actor_from_row",
     "actor_from_values",
+    "derived_values",
     "grant_from_row",
     "grant_from_snapshot",
     "grant_values",

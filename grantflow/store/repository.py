@@ -45,7 +45,7 @@ from sqlalchemy.engine import Connection, Row, RowMapping
 from sqlalchemy.orm import aliased
 from sqlalchemy.types import Integer, String
 
-from grantflow.audit import chain, entries, replay
+from grantflow.audit import chain, entries
 from grantflow.domain import budget, lifecycle
 from grantflow.domain.codec import to_data
 from grantflow.domain.guideline import Program, ProgramVersion, no_version_in_force
@@ -1187,7 +1187,7 @@ class Store:
     ) -> Iterator[dict[str, Any]]:
         """Every transition record as stored, by grant and ``seq``, streamed. With
         ``with_rows`` the record whose ``seq`` is its grant row's version also carries that
-        row: ``row_snapshot`` and ``row_<column>`` (:data:`grantflow.audit.replay.COMPARED`),
+        row: ``row_snapshot`` and ``row_<column>`` (:data:`grantflow.store.mapping.DERIVED`),
         and ``row_snapshot_present``."""
         T = self.m.Transition
         raw = self._raw
@@ -1198,7 +1198,7 @@ class Store:
                     *self._audit_transition_columns(T),
                     raw(G.snapshot).label("row_snapshot"),
                     (G.id.is_not(None)).label("row_snapshot_present"),
-                    *(getattr(G, c).label(f"row_{c}") for c in replay.COMPARED),
+                    *(getattr(G, c).label(f"row_{c}") for c in mapping.DERIVED),
                 )
                 .outerjoin(G, and_(G.id == T.grant_id, G.version == T.seq))
                 .order_by(T.grant_id, T.seq)
