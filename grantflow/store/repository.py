@@ -350,11 +350,6 @@ class Store:
             raise Refused(f"{name} was deactivated and can no longer act")
         return mapping.actor_from_values(name, row.roles)
 
-    def actor_login(self, name: str) -> tuple[str | None, bool] | None:
-        """``(login, active)`` of ``name`` (``None`` if there is no such actor)."""
-        row = self.conn.execute(self.q.actor_row, {"name": name}).first()
-        return None if row is None else (row.login, bool(row.active))
-
     def actor_named_like(self, name: str) -> str | None:
         """The stored name that equals ``name`` but for case (``None`` if there is none)."""
         A = self.m.Actor
