@@ -42,6 +42,7 @@ from grantflow.audit import chain
 from grantflow.domain import lifecycle
 from grantflow.domain.codec import from_data, to_data
 from grantflow.domain.dates import business_day
+from grantflow.domain.figures import derived_values
 from grantflow.domain.guideline import ProgramVersion
 from grantflow.domain.model import (
     Actor,
@@ -53,7 +54,6 @@ from grantflow.domain.model import (
     TransitionRecord,
 )
 from grantflow.errors import GrantflowError
-from grantflow.store import mapping
 
 Report = Callable[[str, str, "str | None"], None]
 """``report(where, what, log_id)``: how the judge hands a problem to the verifier."""
@@ -402,7 +402,7 @@ class Judge:
                 "its stored snapshot is not what its records replay to: changed outside grantflow",
                 None,
             )
-        for column, value in mapping.derived_values(replayed).items():
+        for column, value in derived_values(replayed).items():
             stored_value = row.get(f"row_{column}")
             if not _same(stored_value, value):
                 self.report(

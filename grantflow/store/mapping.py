@@ -21,6 +21,7 @@ import pendulum
 from sqlalchemy.engine import RowMapping
 
 from grantflow.domain.codec import from_data, to_data
+from grantflow.domain.figures import DERIVED, derived_values, refund_values
 from grantflow.domain.model import (
     Actor,
     Event,
@@ -31,7 +32,6 @@ from grantflow.domain.model import (
     Verdict,
 )
 from grantflow.domain.money import ZERO
-from grantflow.domain.refunds import owed_tranches
 from grantflow.errors import IntegrityFailure
 from grantflow.store.models import ActorColumns, GrantColumns, Models, TransitionColumns
 
@@ -97,51 +97,6 @@ def grant_values(grant: Grant, *, now: pendulum.DateTime) -> dict[str, Any]:
         **derived_values(grant),
     }
 
-
-def derived_values(grant: Grant, *, refunds: bool = True) -> dict[str, Any]:
-    """The columns of ``grant``'s row that follow from its snapshot and that a step can change
-    (:data:`DERIVED`). ``refunds=False`` leaves out ``refund_due`` and ``refund_tranches``,
-    which walk the claim's tranches (a step's check compares only :data:`SEALED_COLUMNS`)."""
-    values: dict[str, Any] = {
-        "state": grant.state.value,
-        "approved_amount": grant.approved_amount,
-        "committed_amount": grant.committed_amount,
-        "disbursed_amount": grant.disbursed_amount,
-        "period_start": grant.period.start,
-        "period_end": grant.period.end,
-        "last_business_date": grant.last_business_date,
-        "refund_outstanding": grant.refund_outstanding,
-    }
-    if refunds:
-        values.update(refund_values(grant))
-    return values
-
-
-def refund_values(grant: Grant) -> dict[str, Any]:
-    """The refund columns of ``grant``'s row: what is still owed, since when the oldest tranche
-    of it is due, and of how many tranches (:func:`~grantflow.domain.refunds.owed_tranches`)."""
-    owed = owed_tranches(grant)
-    return {
-        "refund_outstanding": grant.refund_outstanding,
-        "refund_due": min((o.tranche.due for o in owed), default=None),
-        "refund_tranches": len(owed),
-    }
-
-
-DERIVED = (
-    "state",
-    "approved_amount",
-    "committed_amount",
-    "disbursed_amount",
-    "period_start",
-    "period_end",
-    "last_business_date",
-    "refund_outstanding",
-    "refund_due",
-    "refund_tranches",
-)
-"""The columns of a grant's row that follow from its snapshot and that a step can change
-(:func:`derived_values`): a row whose columns differ from them was changed outside grantflow."""
 
 CHANGING = (*DERIVED, "version", "snapshot", "updated_at")
 """The columns a step can change (the others are fixed by the proposal)."""
